@@ -1,0 +1,85 @@
+"""Fixtures shared by every app's tests: real DynamoDB tables, a real Celery worker, users."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from personalpod import dynamo
+
+ROOT = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dynamodb_tables() -> Iterator[None]:
+    """Create this run's DynamoDB tables (under its own prefix) and drop them afterwards."""
+    dynamo.wait_until_reachable(60)
+    dynamo.create_tables()
+    yield
+    dynamo.drop_tables()
+
+
+def database_url(database: dict[str, Any]) -> str:
+    user = quote(database["USER"] or "", safe="")
+    password = f":{quote(database['PASSWORD'], safe='')}" if database["PASSWORD"] else ""
+    auth = f"{user}{password}@" if user else ""
+    host, port = database["HOST"] or "", database["PORT"] or ""
+    if host.startswith("/"):
+        query = f"host={quote(host, safe='/')}" + (f"&port={port}" if port else "")
+        return f"postgresql://{auth}/{database['NAME']}?{query}"
+    return f"postgresql://{auth}{host}{':' + port if port else ''}/{database['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup: None) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process on this run's queue, using the test database."""
+    from personalpod.celery import app
+
+    env = {**os.environ, "DATABASE_URL": database_url(settings.DATABASES["default"])}
+    log = (ROOT / ".data" / "celery-test-worker.log").open("wb")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "--app", "personalpod", "worker", "--loglevel", "INFO",
+         "--concurrency", "1", "--hostname", f"test-{os.getpid()}@%h", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not app.control.ping(timeout=0.5):
+        if worker.poll() is not None or time.monotonic() > deadline:
+            worker.kill()
+            pytest.fail(f"the Celery worker did not start; see {log.name}")
+    yield worker
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+    log.close()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def alice(db: None) -> Any:
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory(email="alice@example.com", username="alice")
+
+
+@pytest.fixture
+def bob(db: None) -> Any:
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory(email="bob@example.com", username="bob")

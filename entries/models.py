@@ -1,0 +1,1 @@
+"""Models for entries: filled in by its issue."""

@@ -1,0 +1,251 @@
+"""Settings shared by every environment. Everything from outside comes through `env`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import django_stubs_ext
+
+from personalpod.env import env
+
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+DATA_DIR = Path(env.string("DATA_DIR", str(BASE_DIR / ".data")))
+
+# Used only where no SECRET_KEY is given (local and test). production.py refuses it.
+INSECURE_DEFAULT_SECRET_KEY = "django-insecure-personalpod-development-key-do-not-use-in-production"  # noqa: S105
+SECRET_KEY = env.string("SECRET_KEY", INSECURE_DEFAULT_SECRET_KEY)
+DEBUG = env.boolean("DEBUG", False)
+ALLOWED_HOSTS: list[str] = env.strings("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS: list[str] = env.strings("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "pgtrigger",
+    "personalpod",
+    "accounts",
+    "entries",
+    "sharing",
+    "sync",
+]
+
+MIDDLEWARE = [
+    # Outermost, so that it times and logs every response, errors included.
+    "personalpod.middleware.RequestLogMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "personalpod.urls"
+WSGI_APPLICATION = "personalpod.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# PostgreSQL is the source of truth. Django's own psycopg 3 pool keeps connections warm;
+# each process (gunicorn worker, Celery child) has its own pool.
+DATABASES = {"default": env.database("DATABASE_URL")}
+DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.integer("DATABASE_CONNECT_TIMEOUT", 5, minimum=1))
+if env.boolean("DATABASE_POOL", True):
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": env.integer("DATABASE_POOL_MIN_SIZE", 1, minimum=0),
+        "max_size": env.integer("DATABASE_POOL_MAX_SIZE", 10, minimum=1),
+        "timeout": env.number("DATABASE_POOL_TIMEOUT", 10.0, minimum=0.1),
+    }
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env.string("MEDIA_ROOT", str(DATA_DIR / "media")))
+
+# Files: S3 when a bucket is configured (private objects, server-side encryption), the
+# local filesystem otherwise.
+AWS_STORAGE_BUCKET_NAME = env.string("AWS_STORAGE_BUCKET_NAME", "")
+if AWS_STORAGE_BUCKET_NAME:
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "region_name": env.string("AWS_S3_REGION_NAME", None),
+            "endpoint_url": env.url("AWS_S3_ENDPOINT_URL", None, schemes=("http", "https")),
+            "access_key": env.string("AWS_S3_ACCESS_KEY_ID", None),
+            "secret_key": env.string("AWS_S3_SECRET_ACCESS_KEY", None),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": env.integer("AWS_QUERYSTRING_EXPIRE", 300, minimum=1),
+            "file_overwrite": False,
+            "object_parameters": {"ServerSideEncryption": env.string("AWS_S3_SERVER_SIDE_ENCRYPTION", "AES256")},
+        },
+    }
+else:
+    _default_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT)},
+    }
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Redis: the Celery broker and Django's cache (rate limits, the beat heartbeat).
+REDIS_URL = env.url("REDIS_URL", "redis://127.0.0.1:6379/0", schemes=("redis", "rediss", "unix"))
+REDIS_TIMEOUT_SECONDS = env.number("REDIS_TIMEOUT_SECONDS", 1.0, minimum=0.1)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env.string("CACHE_KEY_PREFIX", "personalpod"),
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+            "socket_timeout": REDIS_TIMEOUT_SECONDS,
+        },
+    }
+}
+
+# DynamoDB: the performance layer (search cache, sessions, cache, sync queue).
+# An empty DYNAMODB_ENDPOINT means AWS itself, with credentials from the usual AWS chain.
+DYNAMODB_ENDPOINT = env.url("DYNAMODB_ENDPOINT", "", schemes=("http", "https"))
+DYNAMODB_REGION = env.string("DYNAMODB_REGION", "us-east-1")
+DYNAMODB_TABLE_PREFIX = env.string("DYNAMODB_TABLE_PREFIX", "personalpod_")
+DYNAMODB_ACCESS_KEY_ID = env.string("DYNAMODB_ACCESS_KEY_ID", None)
+DYNAMODB_SECRET_ACCESS_KEY = env.string("DYNAMODB_SECRET_ACCESS_KEY", None)
+DYNAMODB_CONNECT_TIMEOUT = env.number("DYNAMODB_CONNECT_TIMEOUT", 1.0, minimum=0.1)
+DYNAMODB_READ_TIMEOUT = env.number("DYNAMODB_READ_TIMEOUT", 2.0, minimum=0.1)
+DYNAMODB_MAX_RETRY_ATTEMPTS = env.integer("DYNAMODB_MAX_RETRY_ATTEMPTS", 2, minimum=0)
+
+# Celery: Redis as broker, JSON only, late acks so a killed worker's task runs again.
+CELERY_BROKER_URL = env.url("CELERY_BROKER_URL", REDIS_URL, schemes=("redis", "rediss", "unix"))
+CELERY_TASK_ALWAYS_EAGER = env.boolean("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_DEFAULT_QUEUE = env.string("CELERY_QUEUE", "personalpod")
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_TIME_LIMIT = env.integer("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
+CELERY_TASK_SOFT_TIME_LIMIT = env.integer("CELERY_TASK_SOFT_TIME_LIMIT", 270, minimum=1)
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Longer than the longest task: Redis re-delivers an unacknowledged task after this.
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+    "socket_timeout": max(REDIS_TIMEOUT_SECONDS, 5.0),
+    # Lets two deployments (or a test run beside `make run`) share one Redis without
+    # taking each other's tasks.
+    "global_keyprefix": env.string("CELERY_KEY_PREFIX", ""),
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+HEARTBEAT_INTERVAL_SECONDS = env.integer("HEARTBEAT_INTERVAL_SECONDS", 30, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    "heartbeat": {
+        "task": "personalpod.tasks.heartbeat_task",
+        "schedule": timedelta(seconds=HEARTBEAT_INTERVAL_SECONDS),
+    },
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "personalpod.errors.api_exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "PersonalPod API",
+    "DESCRIPTION": "Notes, passwords, documents, bookmarks, tasks and contacts: searchable, shareable, in sync.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Readiness: each dependency gets this long; the whole check answers within READYZ_TIMEOUT.
+READYZ_CHECK_TIMEOUT = env.number("READYZ_CHECK_TIMEOUT", 1.0, minimum=0.1)
+READYZ_TIMEOUT = env.number("READYZ_TIMEOUT", 2.5, minimum=0.2)
+
+LOG_LEVEL = env.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO")
+LOG_FORMAT = env.choice("LOG_FORMAT", ("text", "json"), "text")
+
+
+def logging_config(log_format: str, level: str) -> dict[str, object]:
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+            "json": {"()": "personalpod.logs.JsonFormatter"},
+        },
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": log_format}},
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            # The request log (personalpod.requests) replaces Django's own.
+            "django.request": {"level": "ERROR"},
+            "django.server": {"level": "WARNING"},
+            "botocore": {"level": "WARNING"},
+            "pynamodb": {"level": "WARNING"},
+        },
+    }
+
+
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
+
+CSRF_FAILURE_VIEW = "personalpod.errors.csrf_failure"

@@ -1,0 +1,14 @@
+"""`make test`: the real PostgreSQL, Redis and DynamoDB Local, under per-run names."""
+
+from personalpod.env import env
+from personalpod.settings.base import *  # noqa: F403
+from personalpod.settings.base import DATA_DIR
+
+DEBUG = False
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+DYNAMODB_ACCESS_KEY_ID = env.string("DYNAMODB_ACCESS_KEY_ID", "local")
+DYNAMODB_SECRET_ACCESS_KEY = env.string("DYNAMODB_SECRET_ACCESS_KEY", "local")
+
+# Argon2 is deliberately slow; tests that are about hashing ask for it explicitly.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = DATA_DIR / "test-media"

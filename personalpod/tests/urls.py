@@ -1,0 +1,44 @@
+"""Views that fail on purpose, to test the one error shape."""
+
+from django.urls import include, path
+from rest_framework import serializers
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+
+class NoteIn(serializers.Serializer[dict[str, object]]):
+    title = serializers.CharField(max_length=10)
+    priority = serializers.ChoiceField(choices=["low", "high"])
+
+
+class Validating(APIView):
+    permission_classes = (AllowAny,)
+
+    def post(self, request: Request) -> Response:
+        NoteIn(data=request.data).is_valid(raise_exception=True)
+        return Response({})
+
+
+class Unauthenticated(APIView):
+    permission_classes = (AllowAny,)
+
+    def get(self, request: Request) -> Response:
+        raise NotAuthenticated
+
+
+class Broken(APIView):
+    permission_classes = (AllowAny,)
+
+    def get(self, request: Request) -> Response:
+        raise RuntimeError("boom: this message must not reach the client")
+
+
+urlpatterns = [
+    path("api/v1/test/validate/", Validating.as_view()),
+    path("api/v1/test/unauthenticated/", Unauthenticated.as_view()),
+    path("api/v1/test/broken/", Broken.as_view()),
+    path("", include("personalpod.urls")),
+]

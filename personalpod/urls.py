@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from personalpod import health, views
+
+api_v1 = [
+    path("", views.ApiRoot.as_view(), name="api-root"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include(api_v1)),
+]
+
+handler400 = "personalpod.errors.bad_request"
+handler403 = "personalpod.errors.permission_denied"
+handler404 = "personalpod.errors.page_not_found"
+handler500 = "personalpod.errors.server_error"

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# `make test`: lint, then pytest against the real PostgreSQL, Redis and DynamoDB Local.
+# Tables, queues and cache keys get a per-run prefix so runs never share state.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DJANGO_SETTINGS_MODULE=personalpod.settings.test
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+mkdir -p .data
+
+run_id="$(date +%Y%m%d%H%M%S)_$$"
+export DYNAMODB_TABLE_PREFIX="test_${run_id}_"
+export CELERY_KEY_PREFIX="test_${run_id}:"
+export CACHE_KEY_PREFIX="test_${run_id}"
+
+use_database
+dynamodb_pid=""
+cleanup() {
+  if [ -n "$dynamodb_pid" ]; then kill "$dynamodb_pid" 2>/dev/null || true; wait "$dynamodb_pid" 2>/dev/null || true; fi
+  stop_embedded_database
+}
+trap cleanup EXIT
+
+if ! redis_reachable; then
+  echo "Redis at $REDIS_URL is unreachable: the tests need a real Redis (set REDIS_URL or start redis-server)." >&2
+  exit 1
+fi
+if port=$(dynamodb_local_port_to_start); then
+  echo "Starting DynamoDB Local (in memory) on port $port for this run"
+  DYNAMODB_LOCAL_PORT="$port" DYNAMODB_IN_MEMORY=1 scripts/dynamodb-local.sh > .data/dynamodb-test.log 2>&1 &
+  dynamodb_pid=$!
+fi
+
+echo "== lint"
+make --no-print-directory lint-only
+echo "== tests"
+python -m pytest "$@"

@@ -1,0 +1,1 @@
+"""Models for sharing: filled in by its issue."""

@@ -1,0 +1,1 @@
+"""Models for sync: filled in by its issue."""
