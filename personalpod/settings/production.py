@@ -30,6 +30,9 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 
+# Collected into the image by `manage.py collectstatic` (see Dockerfile); served by WhiteNoise.
+STATIC_ROOT = BASE_DIR / "staticfiles"  # noqa: F405
+WHITENOISE_USE_FINDERS = False
 STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

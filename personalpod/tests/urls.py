@@ -8,6 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+import personalpod.urls
+
 
 class NoteIn(serializers.Serializer[dict[str, object]]):
     title = serializers.CharField(max_length=10)
@@ -35,6 +37,13 @@ class Broken(APIView):
     def get(self, request: Request) -> Response:
         raise RuntimeError("boom: this message must not reach the client")
 
+
+handler400, handler403, handler404, handler500 = (
+    personalpod.urls.handler400,
+    personalpod.urls.handler403,
+    personalpod.urls.handler404,
+    personalpod.urls.handler500,
+)
 
 urlpatterns = [
     path("api/v1/test/validate/", Validating.as_view()),
