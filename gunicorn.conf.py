@@ -19,3 +19,15 @@ def when_ready(server):  # type: ignore[no-untyped-def]
     host = os.environ.get("HOST", "127.0.0.1")
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
     server.log.info("PersonalPod is ready at http://%s:%s/", shown, os.environ.get("PORT", "8000"))
+
+
+def on_starting(server):  # type: ignore[no-untyped-def]
+    # Validate the configuration once, in the arbiter: a bad value is one line and exit 2,
+    # not a traceback from every worker.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "personalpod.settings.local")
+    from personalpod.env import exit_on_config_error
+
+    with exit_on_config_error():
+        from django.conf import settings
+
+        settings.INSTALLED_APPS  # noqa: B018 - loading the settings validates them

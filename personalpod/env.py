@@ -157,13 +157,13 @@ def _redact(url: str) -> str:
 
 
 @contextlib.contextmanager
-def exit_on_config_error() -> Iterator[None]:
-    """Turn a configuration error into one line on stderr and exit status 2."""
+def exit_on_config_error(status: int = 2) -> Iterator[None]:
+    """Turn a configuration error into one line on stderr and exit STATUS."""
     try:
         yield
     except ConfigError as exc:
         print(f"PersonalPod configuration error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        raise SystemExit(status) from None
 
 
 env = Env()

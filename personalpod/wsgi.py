@@ -6,5 +6,6 @@ from personalpod.env import exit_on_config_error
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "personalpod.settings.local")
 
-with exit_on_config_error():
+# Status 3 is gunicorn's "worker failed to boot": it stops instead of restarting forever.
+with exit_on_config_error(status=3):
     application = get_wsgi_application()

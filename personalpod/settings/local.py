@@ -4,7 +4,9 @@ from personalpod.env import env
 from personalpod.settings.base import *  # noqa: F403
 from personalpod.settings.base import CELERY_TASK_ALWAYS_EAGER, DYNAMODB_ENDPOINT
 
-DEBUG = env.boolean("DEBUG", True)
+# Off by default so that `make run` answers like production (the JSON error shape on every
+# API error); DEBUG=1 brings back Django's debug pages for web views.
+DEBUG = env.boolean("DEBUG", False)
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 # DynamoDB Local accepts any credentials, but botocore insists on having some.
