@@ -18,8 +18,12 @@ from urllib.parse import quote, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 PGDATA = Path(os.environ.get("DATA_DIR", ROOT / ".data")) / "postgres"
 DATABASE = "personalpod"
-# pgserver keeps a lock file in the user's runtime directory; give it one on machines without.
-os.environ.setdefault("XDG_RUNTIME_DIR", str(PGDATA.parent / "run"))
+# pgserver keeps a lock file in the user's runtime directory (which must be private);
+# give it one on machines without.
+_runtime = PGDATA.parent / "run"
+_runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+_runtime.chmod(0o700)
+os.environ.setdefault("XDG_RUNTIME_DIR", str(_runtime))
 
 
 def embedded_postgres(action: str) -> int:

@@ -25,6 +25,11 @@ stop_embedded_database() {
   fi
 }
 
+# A URL fit to print: any password replaced by ***.
+redacted() {
+  sed -E 's#//([^:@/]*):[^@/]*@#//\1:***@#' <<< "$1"
+}
+
 redis_reachable() {
   "$PY" scripts/devservices.py redis
 }

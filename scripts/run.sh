@@ -16,7 +16,7 @@ processes=(web)
 if redis_reachable; then
   processes+=(worker beat)
 else
-  echo "Redis at $REDIS_URL is unreachable: Celery tasks run in-process, without a worker or beat."
+  echo "Redis at $(redacted "$REDIS_URL") is unreachable: Celery tasks run in-process, without a worker or beat."
   export CELERY_TASK_ALWAYS_EAGER=1
 fi
 if port=$(dynamodb_local_port_to_start); then

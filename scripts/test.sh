@@ -22,7 +22,7 @@ cleanup() {
 trap cleanup EXIT
 
 if ! redis_reachable; then
-  echo "Redis at $REDIS_URL is unreachable: the tests need a real Redis (set REDIS_URL or start redis-server)." >&2
+  echo "Redis at $(redacted "$REDIS_URL") is unreachable: the tests need a real Redis (set REDIS_URL or start redis-server)." >&2
   exit 1
 fi
 if port=$(dynamodb_local_port_to_start); then
