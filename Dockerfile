@@ -15,8 +15,8 @@ RUN apt-get update \
 RUN groupadd --system personalpod && useradd --system --gid personalpod --home /app personalpod
 WORKDIR /app
 
-COPY requirements.txt .
-RUN pip install -r requirements.txt
+COPY requirements.txt constraints.txt ./
+RUN pip install -r requirements.txt -c constraints.txt
 
 COPY . .
 # collectstatic needs settings, not secrets or services: throwaway values for this one step.
@@ -24,6 +24,7 @@ RUN DJANGO_SETTINGS_MODULE=personalpod.settings.production \
     SECRET_KEY=collectstatic-only-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ \
     ALLOWED_HOSTS=build DATABASE_URL=postgresql://build/build DATABASE_POOL=0 \
     python manage.py collectstatic --no-input \
+ && mkdir -p /app/.data \
  && chown -R personalpod:personalpod /app
 
 USER personalpod

@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 LINT_ENV := DJANGO_SETTINGS_MODULE=personalpod.settings.test DATABASE_POOL=0 \
 	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/personalpod}
 
-.PHONY: help run test lint lint-only format deps deps-dev clean
+.PHONY: help run test lint lint-only format deps deps-dev constraints clean
 
 help:
 	@echo "make run     start PersonalPod on http://127.0.0.1:8000 (web, worker, beat, DynamoDB Local)"
@@ -22,15 +22,16 @@ help:
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "PersonalPod needs Python 3.11 or newer" >&2; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "could not create $(VENV): install python3-venv" >&2; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip || { rm -rf $(VENV); exit 1; }
 
-$(VENV)/.runtime: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+# constraints.txt pins every transitive package too (regenerate: make constraints).
+$(VENV)/.runtime: requirements.txt constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	@touch $@
 
 $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -58,6 +59,9 @@ lint-only:
 format: deps-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+constraints: deps-dev
+	$(BIN)/pip freeze --exclude-editable | sort > constraints.txt
 
 clean:
 	rm -rf $(VENV) node_modules .data .mypy_cache .ruff_cache .pytest_cache

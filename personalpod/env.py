@@ -8,6 +8,7 @@ over `NAME` so that a secret never has to sit in the process environment.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 from collections.abc import Iterator
@@ -90,6 +91,8 @@ class Env:
             number = float(value)
         except ValueError:
             raise ConfigError(f"{name}: expected a number, got {value!r}") from None
+        if not math.isfinite(number):
+            raise ConfigError(f"{name}: expected a finite number, got {value!r}")
         if minimum is not None and number < minimum:
             raise ConfigError(f"{name}: must be at least {minimum}, got {number}")
         return number
@@ -112,13 +115,17 @@ class Env:
         value = self._get(name, default)
         if value is None:
             return default
+        # A URL may hold a password, so an error names its scheme at most, never the value.
         parts = urlsplit(value)
         if parts.scheme not in schemes or not (parts.netloc or parts.path):
-            raise ConfigError(f"{name}: expected a {'/'.join(schemes)} URL, got {_redact(value)!r}")
+            found = f"scheme {parts.scheme!r}" if parts.scheme else "no scheme"
+            raise ConfigError(f"{name}: expected a {'/'.join(schemes)}:// URL, got one with {found}")
         try:
             parts.port  # noqa: B018 - raises ValueError on a port that is not a number
         except ValueError:
-            raise ConfigError(f"{name}: the port is not a number in {_redact(value)!r}") from None
+            raise ConfigError(
+                f"{name}: cannot read the host and port (percent-encode any '#', '/', '?' or '@' in the password)"
+            ) from None
         return value
 
     def database(self, name: str, default: Any = REQUIRED) -> Any:
@@ -147,13 +154,6 @@ def parse_database_url(url: str, *, name: str = "DATABASE_URL") -> dict[str, Any
         "PORT": port,
         "OPTIONS": query,
     }
-
-
-def _redact(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        return url.replace(f":{parts.password}@", ":***@", 1)
-    return url
 
 
 @contextlib.contextmanager

@@ -39,15 +39,24 @@ def _messages(detail: Any) -> Any:
 
 def _describe(exc: exceptions.APIException) -> tuple[str, str, dict[str, Any]]:
     if isinstance(exc, exceptions.ValidationError):
-        detail = _messages(exc.detail)
-        if isinstance(detail, dict):
-            general = detail.pop("non_field_errors", None)
-            message = " ".join(general) if general else "Invalid input: see fields."
-            return "invalid", message, detail
-        return "invalid", " ".join(detail) if isinstance(detail, list) else str(detail), {}
+        return ("invalid", *_validation_message_and_fields(_messages(exc.detail)))
     codes = exc.get_codes()
     code = codes if isinstance(codes, str) else exc.default_code
     return code, str(exc.detail), {}
+
+
+def _validation_message_and_fields(detail: Any) -> tuple[str, dict[str, Any]]:
+    see_fields = "Invalid input: see fields."
+    if isinstance(detail, dict):
+        general = detail.pop("non_field_errors", None)
+        return (" ".join(map(str, general)) if general else see_fields), detail
+    if isinstance(detail, list):
+        # Plain messages are about the whole input; nested ones (one per item of a list
+        # input, as in a batch) are reported under the item's index.
+        plain = [item for item in detail if isinstance(item, str)]
+        nested = {str(index): item for index, item in enumerate(detail) if item and not isinstance(item, str)}
+        return (" ".join(plain) or see_fields), nested
+    return str(detail), {}
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

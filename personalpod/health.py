@@ -14,14 +14,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
+from celery import Celery
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import add_never_cache_headers
 
 from personalpod import dynamo
+from personalpod.errors import error_response
 
 HEARTBEAT_CACHE_KEY = "health:beat-heartbeat"
 
@@ -76,9 +77,14 @@ def check_dynamodb() -> dict[str, Any]:
     return {"tables": tables}
 
 
-def check_celery() -> dict[str, Any]:
+def celery_app() -> Celery:
     from personalpod.celery import app
 
+    return app
+
+
+def check_celery() -> dict[str, Any]:
+    app = celery_app()
     if settings.CELERY_TASK_ALWAYS_EAGER:
         raise RuntimeError("no broker: tasks run in-process (CELERY_TASK_ALWAYS_EAGER)")
     # limit=1: one live worker is enough, and waiting for more would take the whole timeout.
@@ -145,18 +151,40 @@ def run_checks(checks: dict[str, Check] | None = None) -> dict[str, dict[str, An
     return results
 
 
-@never_cache
-@require_safe
-def healthz(request: HttpRequest) -> JsonResponse:
+def healthz() -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-@never_cache
-@require_safe
-def readyz(request: HttpRequest) -> JsonResponse:
+def readyz() -> JsonResponse:
     results = run_checks()
     failing = sorted(name for name, result in results.items() if result["status"] != "ok")
     body: dict[str, Any] = {"status": "unavailable" if failing else "ok", "checks": results}
     if failing:
         body["failing"] = failing
     return JsonResponse(body, status=503 if failing else 200)
+
+
+_PROBES = {"/healthz": healthz, "/readyz": readyz}
+
+
+class HealthCheckMiddleware:
+    """Answer the probes before Host validation and HTTPS redirects.
+
+    Load balancers and container health checks call them by IP address, which is not in
+    ALLOWED_HOSTS, and over plain HTTP inside the network.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        probe = _PROBES.get(request.path)
+        if probe is None:
+            return self.get_response(request)
+        if request.method not in ("GET", "HEAD"):
+            response: HttpResponse = error_response("method_not_allowed", f"Method {request.method} not allowed.", 405)
+            response["Allow"] = "GET, HEAD"
+        else:
+            response = probe()
+        add_never_cache_headers(response)
+        return response

@@ -1,12 +1,43 @@
-"""A JSON log formatter: one object per line, for log shippers in production."""
+"""Logging helpers: a JSON formatter for production and a filter that keeps secrets out.
+
+Share-link tokens travel in URL paths and passphrases in query strings; they are bearer
+secrets, so no log line may carry them, whichever logger writes it.
+"""
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 # Attributes every LogRecord has; anything else was passed through `extra=`.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+
+_SECRET_PATHS = [
+    (re.compile(r"(/s/)[^/?\s'\"]+"), r"\1[redacted]"),
+    (re.compile(r"(/api/v1/links/)[^/?\s'\"]+"), r"\1[redacted]"),
+]
+
+
+def loggable_path(path: str) -> str:
+    for pattern, replacement in _SECRET_PATHS:
+        path = pattern.sub(replacement, path)
+    return path
+
+
+class RedactSecretsFilter(logging.Filter):
+    """Redact share tokens in every message, and drop the request object Django attaches."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # django.request attaches the whole request (its repr holds the query string).
+        if hasattr(record, "request"):
+            del record.request
+        if record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            record.args = tuple(loggable_path(arg) if isinstance(arg, str) else arg for arg in args)
+        if isinstance(record.msg, str):
+            record.msg = loggable_path(record.msg)
+        return True
 
 
 class JsonFormatter(logging.Formatter):

@@ -8,20 +8,11 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from personalpod.logs import loggable_path
+
 logger = logging.getLogger("personalpod.requests")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-# Share-link tokens travel in the path; they are bearer secrets and never reach a log.
-_SECRET_PATHS = [
-    (re.compile(r"^(/s/)[^/]+"), r"\1[redacted]"),
-    (re.compile(r"^(/api/v1/links/)[^/]+"), r"\1[redacted]"),
-]
-
-
-def loggable_path(path: str) -> str:
-    for pattern, replacement in _SECRET_PATHS:
-        path = pattern.sub(replacement, path)
-    return path
 
 
 class RequestLogMiddleware:
@@ -38,11 +29,12 @@ class RequestLogMiddleware:
         response["X-Request-ID"] = request_id
         path = loggable_path(request.path)
         logger.info(
-            "%s %s %s %.1fms",
+            "%s %s %s %.1fms request_id=%s",
             request.method,
             path,
             response.status_code,
             duration_ms,
+            request_id,
             extra={
                 "request_id": request_id,
                 "method": request.method,

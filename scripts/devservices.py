@@ -37,6 +37,11 @@ def embedded_postgres(action: str) -> int:
         socket_dir = info.socket_dir
         print(f"postgresql://postgres@/{DATABASE}?host={quote(str(socket_dir), safe='/')}&port={info.port}")
         return 0
+    if action == "running":
+        from pgserver.utils import PostmasterInfo
+
+        info = PostmasterInfo.read_from_pgdata(PGDATA)
+        return 0 if info is not None and info.is_running() else 1
     if action == "stop":
         if not (PGDATA / "postmaster.pid").exists():
             return 0

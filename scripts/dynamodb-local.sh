@@ -21,4 +21,4 @@ else
   storage=(-dbPath .data/dynamodb)
 fi
 exec java -Xms64m -Xmx512m -Djava.library.path="$jar_dir/DynamoDBLocal_lib" \
-  -jar "$jar_dir/DynamoDBLocal.jar" -port "$port" "${storage[@]}" -sharedDb
+  -jar "$jar_dir/DynamoDBLocal.jar" -port "$port" "${storage[@]}" -sharedDb -disableTelemetry

@@ -11,8 +11,11 @@ STARTED_EMBEDDED_PG=""
 # PostgreSQL: the server named by DATABASE_URL, or an embedded one under .data/postgres.
 use_database() {
   if [ -z "${DATABASE_URL:-}" ]; then
+    # Stop it on exit only if this script started it: `make test` may share `make run`'s.
+    if ! "$PY" scripts/devservices.py embedded-postgres running; then
+      STARTED_EMBEDDED_PG=1
+    fi
     DATABASE_URL=$("$PY" scripts/devservices.py embedded-postgres start)
-    STARTED_EMBEDDED_PG=1
     echo "PostgreSQL: embedded server under .data/postgres (DATABASE_URL is unset)"
   fi
   export DATABASE_URL
@@ -28,6 +31,13 @@ stop_embedded_database() {
 # A URL fit to print: any password replaced by ***.
 redacted() {
   sed -E 's#//([^:@/]*):[^@/]*@#//\1:***@#' <<< "$1"
+}
+
+require_java() {
+  if ! java -version >/dev/null 2>&1; then
+    echo "DynamoDB Local needs Java 17 or newer on PATH (apt-get install openjdk-17-jre-headless)" >&2
+    exit 1
+  fi
 }
 
 redis_reachable() {

@@ -9,8 +9,8 @@ export PORT="${PORT:-8000}"
 . scripts/lib.sh
 mkdir -p .data
 
-use_database
 trap stop_embedded_database EXIT
+use_database
 
 processes=(web)
 if redis_reachable; then
@@ -20,6 +20,7 @@ else
   export CELERY_TASK_ALWAYS_EAGER=1
 fi
 if port=$(dynamodb_local_port_to_start); then
+  require_java
   export DYNAMODB_LOCAL_PORT="$port"
   processes+=(dynamodb)
 else

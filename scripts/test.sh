@@ -13,19 +13,24 @@ export DYNAMODB_TABLE_PREFIX="test_${run_id}_"
 export CELERY_KEY_PREFIX="test_${run_id}:"
 export CACHE_KEY_PREFIX="test_${run_id}"
 
-use_database
 dynamodb_pid=""
 cleanup() {
+  # The session fixture drops this run's tables; this catches an interrupted run.
+  if [ -n "${DATABASE_URL:-}" ]; then
+    python manage.py drop_dynamo_tables --yes >/dev/null 2>&1 || true
+  fi
   if [ -n "$dynamodb_pid" ]; then kill "$dynamodb_pid" 2>/dev/null || true; wait "$dynamodb_pid" 2>/dev/null || true; fi
   stop_embedded_database
 }
 trap cleanup EXIT
+use_database
 
 if ! redis_reachable; then
   echo "Redis at $(redacted "$REDIS_URL") is unreachable: the tests need a real Redis (set REDIS_URL or start redis-server)." >&2
   exit 1
 fi
 if port=$(dynamodb_local_port_to_start); then
+  require_java
   echo "Starting DynamoDB Local (in memory) on port $port for this run"
   DYNAMODB_LOCAL_PORT="$port" DYNAMODB_IN_MEMORY=1 scripts/dynamodb-local.sh > .data/dynamodb-test.log 2>&1 &
   dynamodb_pid=$!

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost, so that it times and logs every response, errors included.
     "personalpod.middleware.RequestLogMiddleware",
+    # Probes are answered here, before Host validation (they come by IP address).
+    "personalpod.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -187,7 +189,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # taking each other's tasks.
     "global_keyprefix": env.string("CELERY_KEY_PREFIX", ""),
 }
-CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE_FILENAME = env.string("CELERY_BEAT_SCHEDULE_FILENAME", str(DATA_DIR / "celerybeat-schedule"))
 HEARTBEAT_INTERVAL_SECONDS = env.integer("HEARTBEAT_INTERVAL_SECONDS", 30, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
@@ -235,7 +237,10 @@ def logging_config(log_format: str, level: str) -> dict[str, object]:
             "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
             "json": {"()": "personalpod.logs.JsonFormatter"},
         },
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": log_format}},
+        "filters": {"redact": {"()": "personalpod.logs.RedactSecretsFilter"}},
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": log_format, "filters": ["redact"]},
+        },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             # The request log (personalpod.requests) replaces Django's own.

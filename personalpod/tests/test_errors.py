@@ -61,8 +61,20 @@ def test_malformed_json_is_a_400_with_the_shape(client: Client) -> None:
 @pytest.mark.urls("personalpod.tests.urls")
 def test_unauthenticated_has_the_shape(client: Client) -> None:
     response = client.get("/api/v1/test/unauthenticated/")
-    assert response.status_code in (401, 403)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Bearer"
     assert_error_shape(response.json(), "not_authenticated")
+
+
+@pytest.mark.urls("personalpod.tests.urls")
+def test_errors_in_a_batch_are_reported_by_item(client: Client) -> None:
+    batch = [{"title": "fine", "priority": "low"}, {"title": "fine", "priority": "urgent"}]
+    response = client.post("/api/v1/test/batch/", batch, content_type="application/json")
+    assert response.status_code == 400
+    body = response.json()
+    assert_error_shape(body, "invalid")
+    assert list(body["error"]["fields"]) == ["1"]  # only the item that failed
+    assert list(body["error"]["fields"]["1"]) == ["priority"]
 
 
 @pytest.mark.urls("personalpod.tests.urls")

@@ -4,8 +4,10 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from celery import Celery
 from django.test import Client
 
+from personalpod import health
 from personalpod.tasks import heartbeat_task
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +52,22 @@ def test_healthz_answers_while_the_process_is_up(client: Client) -> None:
     assert response.json() == {"status": "ok"}
 
 
-def test_readyz_is_ok_when_every_dependency_is_up(client: Client, celery_worker: object, alice: object) -> None:
+def test_probes_answer_a_load_balancer_that_calls_by_ip_address(client: Client) -> None:
+    assert client.get("/healthz", HTTP_HOST="10.0.3.7:8000").status_code == 200
+    assert client.get("/api/v1/", HTTP_HOST="10.0.3.7:8000").status_code == 400
+
+
+def test_probes_refuse_other_methods_with_the_error_shape(client: Client) -> None:
+    response = client.post("/readyz")
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readyz_is_ok_when_every_dependency_is_up(client: Client, celery_worker: object) -> None:
+    from accounts.tests.factories import UserFactory
+
+    UserFactory.create_batch(2)
     response = client.get("/readyz")
     body = response.json()
     assert response.status_code == 200, body
@@ -58,7 +75,7 @@ def test_readyz_is_ok_when_every_dependency_is_up(client: Client, celery_worker:
     assert set(body["checks"]) == {"postgres", "redis", "dynamodb", "celery"}
     assert all(check["status"] == "ok" for check in body["checks"].values())
     assert body["checks"]["postgres"]["version"]
-    assert body["checks"]["postgres"]["user_count"] >= 0
+    assert body["checks"]["postgres"]["user_count"] == 2
     assert body["checks"]["celery"]["worker"].startswith("test-")
     assert len(body["checks"]["dynamodb"]["tables"]) == 4
     assert response["Cache-Control"].startswith("max-age=0")
@@ -117,18 +134,18 @@ def test_readyz_names_a_missing_table(client: Client, monkeypatch: pytest.Monkey
     assert "missing_cache" in response.json()["checks"]["dynamodb"]["error"]
 
 
-def test_readyz_names_celery_when_no_worker_answers(client: Client, celery_worker: object) -> None:
-    from personalpod.celery import app
-
-    # A keyprefix no worker listens under: the broker is up, nobody answers.
-    options = app.conf.broker_transport_options
-    original = dict(options)
-    app.conf.broker_transport_options = {**options, "global_keyprefix": "nobody-listens:"}
-    app.pool.force_close_all()
-    try:
-        response = client.get("/readyz")
-    finally:
-        app.conf.broker_transport_options = original
-        app.pool.force_close_all()
+def test_readyz_names_celery_when_no_worker_answers(
+    client: Client, settings: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The real broker, under a key prefix no worker listens on: Redis is up, nobody answers.
+    nobody = Celery(
+        "nobody",
+        broker=settings.CELERY_BROKER_URL,  # type: ignore[attr-defined]
+        broker_transport_options={"global_keyprefix": "nobody-listens:"},
+    )
+    monkeypatch.setattr(health, "celery_app", lambda: nobody)
+    response = client.get("/readyz")
+    nobody.close()
     assert response.status_code == 503
     assert response.json()["failing"] == ["celery"]
+    assert "no worker answered" in response.json()["checks"]["celery"]["error"]

@@ -1,3 +1,4 @@
+import io
 import json
 import logging
 
@@ -20,6 +21,8 @@ def test_one_line_per_request_with_id_method_path_status_and_duration(
     assert response["X-Request-ID"] == "req-123"
     assert (record.request_id, record.method, record.path, record.status) == ("req-123", "GET", "/healthz", 200)  # type: ignore[attr-defined]
     assert record.duration_ms >= 0  # type: ignore[attr-defined]
+    assert record.getMessage().startswith("GET /healthz 200 ")
+    assert record.getMessage().endswith(" request_id=req-123")
 
 
 def test_a_request_id_is_made_when_none_or_a_bad_one_is_sent(client: Client) -> None:
@@ -40,6 +43,22 @@ def test_share_link_tokens_never_reach_the_log(client: Client, caplog: pytest.Lo
     logged = " ".join(r.getMessage() for r in caplog.records)
     assert "secret-token" not in logged
     assert "/s/[redacted]" in logged
+
+
+@pytest.mark.urls("personalpod.tests.urls")
+def test_a_500_on_a_share_link_path_logs_no_token_or_query(settings: object) -> None:
+    handler = next(h for h in logging.getLogger().handlers if h.filters)
+    stream = io.StringIO()
+    previous = handler.setStream(stream)  # type: ignore[attr-defined]
+    try:
+        Client(raise_request_exception=False).get("/s/very-secret-token/boom/?passphrase=open-sesame")
+    finally:
+        handler.setStream(previous)  # type: ignore[attr-defined]
+    written = stream.getvalue()
+    assert "Internal Server Error" in written
+    assert "/s/[redacted]" in written
+    assert "very-secret-token" not in written
+    assert "open-sesame" not in written
 
 
 def test_json_formatter_writes_one_object_per_line_with_the_request_fields() -> None:

@@ -31,10 +31,21 @@ def test_malformed_values_name_the_variable(method: str, value: str, message: st
         getattr(Env({"DEBUG": value}), method)("DEBUG")
 
 
-def test_url_with_the_wrong_scheme_is_refused_without_echoing_the_password() -> None:
-    with pytest.raises(ConfigError, match=r"^REDIS_URL: expected a redis") as error:
-        Env({"REDIS_URL": "http://user:hunter2@host"}).url("REDIS_URL", schemes=("redis",))
+@pytest.mark.parametrize(
+    "value",
+    ["http://user:hunter2@host", "redis://user:hun#ter2@host:6379/0", "redis://user:hunter2@host:port/0"],
+)
+def test_malformed_url_is_refused_without_echoing_the_password(value: str) -> None:
+    with pytest.raises(ConfigError, match=r"^REDIS_URL: ") as error:
+        Env({"REDIS_URL": value}).url("REDIS_URL", schemes=("redis",))
     assert "hunter2" not in str(error.value)
+    assert "hun" not in str(error.value)
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
+def test_numbers_must_be_finite(value: str) -> None:
+    with pytest.raises(ConfigError, match=r"^READYZ_TIMEOUT: expected a finite number"):
+        Env({"READYZ_TIMEOUT": value}).number("READYZ_TIMEOUT")
 
 
 def test_integer_below_its_minimum_is_refused() -> None:

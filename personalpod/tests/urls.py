@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 from rest_framework import serializers
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -24,11 +25,30 @@ class Validating(APIView):
         return Response({})
 
 
+class BearerChallenge(BaseAuthentication):
+    """Authenticates nobody, but says how to: so that DRF answers 401, not 403."""
+
+    def authenticate(self, request: Request) -> None:
+        return None
+
+    def authenticate_header(self, request: Request) -> str:
+        return "Bearer"
+
+
 class Unauthenticated(APIView):
+    authentication_classes = (BearerChallenge,)
     permission_classes = (AllowAny,)
 
     def get(self, request: Request) -> Response:
         raise NotAuthenticated
+
+
+class Batch(APIView):
+    permission_classes = (AllowAny,)
+
+    def post(self, request: Request) -> Response:
+        NoteIn(data=request.data, many=True).is_valid(raise_exception=True)
+        return Response({})
 
 
 class Broken(APIView):
@@ -48,6 +68,8 @@ handler400, handler403, handler404, handler500 = (
 urlpatterns = [
     path("api/v1/test/validate/", Validating.as_view()),
     path("api/v1/test/unauthenticated/", Unauthenticated.as_view()),
+    path("api/v1/test/batch/", Batch.as_view()),
     path("api/v1/test/broken/", Broken.as_view()),
+    path("s/<str:token>/boom/", Broken.as_view()),
     path("", include("personalpod.urls")),
 ]
