@@ -66,6 +66,23 @@ def celery_worker(django_db_setup: None) -> Iterator[subprocess.Popen[bytes]]:
     log.close()
 
 
+@pytest.fixture(autouse=True)
+def clean_cache() -> Iterator[None]:
+    """Forget this run's cache keys (sign-in counters, heartbeats) after each test.
+
+    Only keys under this run's CACHE_KEY_PREFIX: the Redis may be shared with `make run`.
+    """
+    yield
+    from django.core.cache import cache
+
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    if settings.CACHES["default"]["BACKEND"].endswith("RedisCache") and prefix:
+        client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
+        if keys:
+            client.delete(*keys)
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

@@ -1,13 +1,69 @@
-from django.contrib import admin
+from __future__ import annotations
 
-from accounts.models import User
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from accounts import services
+from accounts.models import ActivityLog, ApiToken, User
+from personalpod.http import ClientInfo
 
 
 @admin.register(User)
 class UserAdmin(admin.ModelAdmin[User]):
-    list_display = ("email", "username", "external_id", "is_active", "is_staff", "created_at")
-    list_filter = ("is_active", "is_staff")
+    list_display = ("email", "username", "external_id", "is_active", "is_staff", "last_login", "created_at")
+    list_filter = ("is_active", "is_staff", "is_superuser")
     search_fields = ("email", "username", "external_id")
     ordering = ("-created_at",)
-    readonly_fields = ("id", "change_seq", "last_login", "created_at", "updated_at")
-    exclude = ("password",)
+    readonly_fields = ("id", "change_seq", "last_login", "created_at", "updated_at", "is_active")
+    fields = (
+        "id", "email", "username", "external_id", "search_language", "timezone", "metadata",
+        "is_active", "is_staff", "is_superuser", "groups", "user_permissions",
+        "change_seq", "last_login", "created_at", "updated_at",
+    )  # fmt: skip
+    actions = ("deactivate",)
+
+    @admin.action(description="Deactivate (and sign out everywhere)")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        actor = request.user if isinstance(request.user, User) else None
+        ended = sum(
+            services.deactivate_user(user=user, actor=actor, client=ClientInfo.from_request(request))
+            for user in queryset.filter(is_active=True)
+        )
+        self.message_user(request, f"Deactivated; {ended} session(s) ended.", messages.SUCCESS)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
+    list_display = ("name", "user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at", "created_at")
+    search_fields = ("name", "user__email", "prefix")
+    list_select_related = ("user",)
+    # Only the hash is stored, and even that is not shown.
+    exclude = ("token_hash",)
+    readonly_fields = ("user", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(ActivityLog)
+class ActivityLogAdmin(admin.ModelAdmin[ActivityLog]):
+    """Read-only: the log is append-only, in the database and here."""
+
+    list_display = ("created_at", "action", "actor_id", "owner_id", "target_type", "target_id", "ip")
+    list_filter = ("action", "target_type", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("=actor_id", "=owner_id", "=target_id", "=ip")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

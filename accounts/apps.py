@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from accounts import dynamo  # noqa: F401 - registers the sessions table
+        from accounts import dynamo, schema  # noqa: F401 - registers the sessions table and the API's auth schemes

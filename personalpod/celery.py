@@ -17,3 +17,29 @@ app.autodiscover_tasks(["personalpod"])
 def _heartbeat_on_start(sender: Any, **kwargs: Any) -> None:
     # Report beat as alive as soon as it starts, not one interval later.
     sender.app.send_task("personalpod.tasks.heartbeat_task")
+
+
+def enqueue(task_name: str, *args: Any) -> None:
+    """Send a task by name; if the broker is unreachable, run it here instead of failing.
+
+    Called after a transaction commits: the change is already durable, and the work it
+    triggers must not be lost because Redis is away.
+    """
+    import logging
+
+    from kombu.exceptions import OperationalError
+
+    if app.conf.task_always_eager:
+        _task(task_name).apply(args=args, throw=True)
+        return
+    try:
+        app.send_task(task_name, args=args, retry=False)
+    except OperationalError:
+        logging.getLogger(__name__).warning("broker unreachable: running %s in-process", task_name)
+        _task(task_name).apply(args=args)
+
+
+def _task(task_name: str) -> Any:
+    if task_name not in app.tasks:
+        app.loader.import_default_modules()  # outside a worker, tasks modules load on demand
+    return app.tasks[task_name]

@@ -25,6 +25,10 @@ def loggable_path(path: str) -> str:
     return path
 
 
+def _redact(value: object) -> object:
+    return loggable_path(value) if isinstance(value, str) else value
+
+
 class RedactSecretsFilter(logging.Filter):
     """Redact share tokens in every message, and drop the request object Django attaches."""
 
@@ -32,9 +36,10 @@ class RedactSecretsFilter(logging.Filter):
         # django.request attaches the whole request (its repr holds the query string).
         if hasattr(record, "request"):
             del record.request
-        if record.args:
-            args = record.args if isinstance(record.args, tuple) else (record.args,)
-            record.args = tuple(loggable_path(arg) if isinstance(arg, str) else arg for arg in args)
+        if isinstance(record.args, dict):
+            record.args = {key: _redact(value) for key, value in record.args.items()}
+        elif isinstance(record.args, tuple):
+            record.args = tuple(_redact(arg) for arg in record.args)
         if isinstance(record.msg, str):
             record.msg = loggable_path(record.msg)
         return True

@@ -25,7 +25,6 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
-    "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
@@ -50,6 +49,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.SessionClientMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -207,7 +207,12 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # The first class's challenge is what a 401 carries: Bearer.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.BearerAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
+        "accounts.authentication.BrowserSessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -219,6 +224,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "PREPROCESSING_HOOKS": ["personalpod.schema.hide_slashless_aliases"],
 }
 
 # Readiness: each dependency gets this long; the whole check answers within READYZ_TIMEOUT.
@@ -255,3 +261,45 @@ def logging_config(log_format: str, level: str) -> dict[str, object]:
 LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
 
 CSRF_FAILURE_VIEW = "personalpod.errors.csrf_failure"
+
+# How many reverse proxies (load balancer, ingress) stand in front of the web server and
+# append to X-Forwarded-For; 0 means clients connect directly.
+TRUSTED_PROXY_HOPS = env.integer("TRUSTED_PROXY_HOPS", 0, minimum=0)
+
+# Sessions live in the DynamoDB sessions table (accounts.session_store); device sign-ins get
+# bearer tokens whose records live there too.
+SESSION_ENGINE = "accounts.session_store"
+SESSION_COOKIE_AGE = env.integer("SESSION_COOKIE_AGE", 14 * 24 * 3600, minimum=60)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+DEVICE_SESSION_DAYS = env.integer("DEVICE_SESSION_DAYS", 90, minimum=1)
+# A session's last-seen time is written at most this often.
+SESSION_TOUCH_SECONDS = 60
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Sign-in throttling, per account and per IP address, over a sliding window.
+SIGNIN_WINDOW_SECONDS = env.integer("SIGNIN_WINDOW_SECONDS", 900, minimum=1)
+SIGNIN_SLOW_AFTER = env.integer("SIGNIN_SLOW_AFTER", 3, minimum=1)
+SIGNIN_ACCOUNT_LIMIT = env.integer("SIGNIN_ACCOUNT_LIMIT", 10, minimum=1)
+SIGNIN_IP_LIMIT = env.integer("SIGNIN_IP_LIMIT", 50, minimum=1)
+SIGNIN_LOCKOUT_SECONDS = env.integer("SIGNIN_LOCKOUT_SECONDS", 900, minimum=1)
+SIGNIN_MAX_DELAY_SECONDS = env.number("SIGNIN_MAX_DELAY_SECONDS", 2.0, minimum=0)
+
+# Identity-provider users (e.g. an AWS Cognito user pool): JWTs signed by this issuer are
+# accepted as `Authorization: Bearer <jwt>`. Empty IDENTITY_JWKS_URL turns this off.
+IDENTITY_JWKS_URL = env.url("IDENTITY_JWKS_URL", "", schemes=("https", "http"))
+IDENTITY_ISSUER = env.string("IDENTITY_ISSUER", "")
+IDENTITY_AUDIENCE: list[str] = env.strings("IDENTITY_AUDIENCE", [])
+IDENTITY_ALGORITHMS: list[str] = env.strings("IDENTITY_ALGORITHMS", ["RS256"])
+
+PASSWORD_RESET_TIMEOUT = env.integer("PASSWORD_RESET_TIMEOUT", 3 * 3600, minimum=60)
+DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "PersonalPod <no-reply@localhost>")
+if IDENTITY_JWKS_URL and not (IDENTITY_ISSUER and IDENTITY_AUDIENCE):
+    from personalpod.env import ConfigError
+
+    raise ConfigError("IDENTITY_ISSUER: required, with IDENTITY_AUDIENCE, when IDENTITY_JWKS_URL is set")
+
+# Where people reach this instance: used in links sent by e-mail.
+PUBLIC_URL = env.url("PUBLIC_URL", "http://127.0.0.1:8000", schemes=("http", "https"))

@@ -45,6 +45,5 @@ EMAIL_PORT = env.integer("EMAIL_PORT", 587, minimum=1)
 EMAIL_HOST_USER = env.string("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env.string("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", True)
-DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "PersonalPod <no-reply@localhost>")
 
 LOGGING = logging_config(env.choice("LOG_FORMAT", ("text", "json"), "json"), LOG_LEVEL)

@@ -70,3 +70,11 @@ def test_json_formatter_writes_one_object_per_line_with_the_request_fields() -> 
     assert parsed["message"] == "GET / 200"
     assert parsed["request_id"] == "abc"
     assert parsed["level"] == "INFO"
+
+
+def test_the_redacting_filter_keeps_mapping_arguments() -> None:
+    from personalpod.logs import RedactSecretsFilter
+
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "%(path)s", ({"path": "/s/tok123/"},), None)
+    RedactSecretsFilter().filter(record)
+    assert record.getMessage() == "/s/[redacted]/"
