@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from accounts import sessions
 from accounts.models import ActivityLog, ApiToken, User
@@ -50,6 +51,10 @@ class SessionView:
     last_seen_at: datetime | None
     expires_at: datetime
     is_current: bool
+
+    @property
+    def seen_just_now(self) -> bool:
+        return self.last_seen_at is not None and timezone.now() - self.last_seen_at < timedelta(minutes=1)
 
 
 def sessions_for(user: User, *, current: str | None) -> list[SessionView]:

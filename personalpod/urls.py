@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts import views as account_views
 from personalpod import views
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -11,6 +12,9 @@ api_v1: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Staff sign in and out through the same pages (throttled, logged) as everyone else.
+    path("admin/login/", views.admin_login_redirect),
+    path("admin/logout/", account_views.logout_view),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,5 +1,6 @@
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -9,6 +10,11 @@ from rest_framework.views import APIView
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
+
+
+def admin_login_redirect(request: HttpRequest) -> HttpResponse:
+    query = request.GET.urlencode()
+    return HttpResponseRedirect(reverse("accounts:login") + (f"?{query}" if query else ""))
 
 
 class ApiRoot(APIView):

@@ -183,3 +183,9 @@ def test_the_admin_shows_the_activity_log_read_only(alice: User) -> None:
     assert listing.status_code == 200
     row = ActivityLog.objects.get(action=Action.LOGIN)
     assert admin.get(f"/admin/accounts/activitylog/{row.id}/delete/").status_code == 403
+
+
+def test_staff_sign_in_to_the_admin_through_the_throttled_logged_page(alice: User) -> None:
+    response = browser().get("/admin/login/", {"next": "/admin/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=%2Fadmin%2F"
