@@ -50,6 +50,15 @@ def log_activity(
     )
 
 
+def log_activities(rows: list[ActivityLog]) -> None:
+    """Write many prepared rows at once (bulk changes); the same secret check applies."""
+    for row in rows:
+        leaked = _SECRET_KEYS.intersection(row.metadata)
+        if leaked:
+            raise ValueError(f"activity metadata must not hold secrets: {sorted(leaked)}")
+    ActivityLog.objects.bulk_create(rows)
+
+
 @transaction.atomic
 def purge_activity(*, before: datetime, actor: Who = None) -> int:
     """Delete log rows created before BEFORE: the one operation the append-only trigger allows."""

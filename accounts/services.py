@@ -12,6 +12,7 @@ import re
 import secrets
 import uuid
 import zoneinfo
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +33,20 @@ from personalpod.celery import enqueue
 from personalpod.http import ClientInfo
 
 API_TOKEN_PREFIX = "ppt_"  # noqa: S105 - a prefix that tells secret scanners what it is
+
+
+# Called with each new user inside its creating transaction; higher apps register here in
+# their AppConfig.ready() (entries gives every new user the starter categories).
+user_created_hooks: list[Callable[[User], None]] = []
+
+
+def create_user(email: str, username: str, password: str | None, **extra: Any) -> User:
+    """Create an account; every way of making one (sign-up, identity provider, demo) comes here."""
+    with transaction.atomic():
+        user = User.objects.create_user(email, username, password, **extra)
+        for hook in user_created_hooks:
+            hook(user)
+    return user
 
 
 class InvalidCredentials(Exception):
@@ -65,7 +80,7 @@ def sign_up(*, email: str, username: str, password: str, client: ClientInfo | No
         raise ValidationError(errors)
     try:
         with transaction.atomic():
-            user = User.objects.create_user(email, username, password)
+            user = create_user(email, username, password)
             log_activity(action=Action.SIGNUP, actor=user, target_type="user", target_id=user.id, client=client)
     except IntegrityError:
         # Someone took the address or the name between our check and the insert.
@@ -323,7 +338,7 @@ def user_for_identity_claims(claims: dict[str, Any], client: ClientInfo) -> User
         return existing
     try:
         with transaction.atomic():
-            user = User.objects.create_user(email, _free_username(claims, email), None, external_id=subject)
+            user = create_user(email, _free_username(claims, email), None, external_id=subject)
             log_activity(
                 action=Action.SIGNUP,
                 actor=user,

@@ -6,4 +6,9 @@ class EntriesConfig(AppConfig):
     verbose_name = "Entries"
 
     def ready(self) -> None:
+        from accounts.services import user_created_hooks
         from entries import dynamo  # noqa: F401 - registers the search index table
+        from entries.services import create_starter_categories
+
+        if create_starter_categories not in user_created_hooks:
+            user_created_hooks.append(create_starter_categories)

@@ -1,1 +1,238 @@
-"""Models for entries: filled in by its issue."""
+"""Entries and how they are organised: categories, tags, history and the change feed.
+
+Invariants the database keeps itself (pgtrigger triggers, installed by migrations), so
+bulk updates, admin edits and raw SQL cannot leave them wrong: `updated_at` on every
+update, each tag's `usage_count`, and tag slugs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from personalpod.models import TimestampedModel, UUIDModel
+
+TITLE_MAX_LENGTH = 300
+
+
+def touch_updated_at(name: str = "touch_updated_at") -> pgtrigger.Trigger:
+    """A trigger that stamps `updated_at` on every update that changes the row."""
+    return pgtrigger.Trigger(
+        name=name,
+        operation=pgtrigger.Update,
+        when=pgtrigger.Before,
+        condition=pgtrigger.AnyChange(),
+        func="NEW.updated_at = now(); RETURN NEW;",
+    )
+
+
+class EntryType(models.TextChoices):
+    NOTE = "note"
+    PASSWORD = "password"  # noqa: S105 - a type of entry, not a password
+    DOCUMENT = "document"
+    BOOKMARK = "bookmark"
+    TASK = "task"
+    CONTACT = "contact"
+
+
+class Status(models.TextChoices):
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+    DELETED = "deleted"  # in the trash: restorable until purged
+    DRAFT = "draft"
+
+
+class Category(TimestampedModel):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="categories")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    name = models.CharField(max_length=100)
+    color = models.CharField(max_length=7, blank=True, default="")
+    icon = models.CharField(max_length=32, blank=True, default="")
+    is_system = models.BooleanField(default=False)
+    # 0 for a top-level category; kept by the one service that creates and moves them.
+    depth = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "categories"
+        ordering = ("name",)
+        constraints: ClassVar = [
+            # NULLS NOT DISTINCT: two top-level categories may not share a name either.
+            models.UniqueConstraint(
+                "owner", "parent", Lower("name"), name="category_unique_name_per_parent", nulls_distinct=False
+            ),
+            models.CheckConstraint(condition=~Q(parent=models.F("id")), name="category_not_its_own_parent"),
+            models.CheckConstraint(condition=Q(depth__lt=8), name="category_depth_bounded"),
+        ]
+        triggers: ClassVar = [touch_updated_at()]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(TimestampedModel):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=64)
+    slug = models.CharField(max_length=80, editable=False)
+    color = models.CharField(max_length=7, blank=True, default="")
+    # The number of entries carrying the tag: kept exact by the EntryTag triggers.
+    usage_count = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ("name",)
+        constraints: ClassVar = [models.UniqueConstraint("owner", "slug", name="tag_unique_slug_per_owner")]
+        triggers: ClassVar = [
+            touch_updated_at(),
+            pgtrigger.Trigger(
+                name="generate_slug",
+                operation=pgtrigger.Insert | pgtrigger.UpdateOf("name"),
+                when=pgtrigger.Before,
+                # Lower-case letters and digits (any script), runs of anything else as one '-'.
+                func="""
+                    NEW.slug := trim(both '-' from regexp_replace(lower(NEW.name), '[^[:alnum:]]+', '-', 'g'));
+                    IF NEW.slug = '' THEN NEW.slug := 'tag'; END IF;
+                    RETURN NEW;
+                """,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EntryQuerySet(models.QuerySet["Entry"]):
+    def visible_to(self, user: Any) -> EntryQuerySet:
+        """Entries USER may read. The sharing app widens this to live shares."""
+        return self.filter(owner=user)
+
+    def editable_by(self, user: Any) -> EntryQuerySet:
+        """Entries USER may change."""
+        return self.filter(owner=user)
+
+
+class Entry(TimestampedModel):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="entries")
+    type = models.CharField(max_length=16, choices=EntryType.choices)
+    title = models.CharField(max_length=TITLE_MAX_LENGTH)
+    content = models.TextField(blank=True, default="")
+    # Filled by envelope encryption (secrets and sensitive entries); never searched.
+    content_encrypted = models.BinaryField(null=True, blank=True, editable=False)
+    fields = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="entries")
+    tags: models.ManyToManyField[Tag, EntryTag] = models.ManyToManyField(
+        Tag, through="EntryTag", related_name="entries", blank=True
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    trashed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    objects = EntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "entries"
+        indexes: ClassVar = [
+            models.Index(fields=["owner", "status", "-updated_at"], name="entry_owner_status_updated"),
+            models.Index(fields=["owner", "-created_at"], name="entry_owner_created"),
+            models.Index(fields=["owner", "type"], name="entry_owner_type"),
+            models.Index(fields=["category"], name="entry_category"),
+            models.Index(fields=["expires_at"], name="entry_expiring", condition=Q(expires_at__isnull=False)),
+            models.Index(fields=["trashed_at"], name="entry_trashed", condition=Q(status="deleted")),
+        ]
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=Q(type__in=EntryType.values), name="entry_type_known"),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="entry_status_known"),
+        ]
+        triggers: ClassVar = [touch_updated_at()]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class EntryTag(UUIDModel):
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="entry_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="entry_tags")
+
+    class Meta:
+        constraints: ClassVar = [models.UniqueConstraint("entry", "tag", name="entrytag_unique")]
+        indexes: ClassVar = [models.Index(fields=["tag"], name="entrytag_tag")]
+        triggers: ClassVar = [
+            pgtrigger.Trigger(
+                name="count_tag_added",
+                operation=pgtrigger.Insert,
+                when=pgtrigger.After,
+                func="UPDATE entries_tag SET usage_count = usage_count + 1 WHERE id = NEW.tag_id; RETURN NULL;",
+            ),
+            pgtrigger.Trigger(
+                name="count_tag_removed",
+                operation=pgtrigger.Delete,
+                when=pgtrigger.After,
+                func="UPDATE entries_tag SET usage_count = usage_count - 1 WHERE id = OLD.tag_id; RETURN NULL;",
+            ),
+            pgtrigger.Trigger(
+                name="count_tag_moved",
+                operation=pgtrigger.UpdateOf("tag_id"),
+                when=pgtrigger.After,
+                condition=pgtrigger.Q(old__tag_id__df=pgtrigger.F("new__tag_id")),
+                func="""
+                    UPDATE entries_tag SET usage_count = usage_count - 1 WHERE id = OLD.tag_id;
+                    UPDATE entries_tag SET usage_count = usage_count + 1 WHERE id = NEW.tag_id;
+                    RETURN NULL;
+                """,
+            ),
+        ]
+
+
+class EntryVersion(UUIDModel):
+    """The state of an entry before an update: history, restore, and the sync merge base."""
+
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+    actor_id = models.UUIDField(null=True, blank=True)  # who made the change that replaced it
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-version",)
+        constraints: ClassVar = [models.UniqueConstraint("entry", "version", name="entryversion_unique")]
+
+
+class ChangeOp(models.TextChoices):
+    CREATE = "create"
+    UPDATE = "update"
+    ARCHIVE = "archive"
+    TRASH = "trash"
+    RESTORE = "restore"
+    DELETE = "delete"
+
+
+class Change(UUIDModel):
+    """The per-user change feed: one row per change a user's devices must hear about.
+
+    `seq` comes from `User.change_seq`, incremented under the user's row lock in the same
+    transaction as the change, so each user's feed has no gaps and is in commit order.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="changes")
+    seq = models.BigIntegerField()
+    entry_id = models.UUIDField()  # not a foreign key: the feed outlives deleted entries
+    operation = models.CharField(max_length=16, choices=ChangeOp.choices)
+    entry_version = models.PositiveIntegerField(null=True, blank=True)
+    origin_device = models.UUIDField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=100, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("user", "seq")
+        constraints: ClassVar = [
+            models.UniqueConstraint("user", "seq", name="change_unique_seq"),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["user", "seq"], name="change_unpublished", condition=Q(published_at__isnull=True)),
+        ]

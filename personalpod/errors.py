@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
@@ -62,7 +62,8 @@ def _validation_message_and_fields(detail: Any) -> tuple[str, dict[str, Any]]:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     # DRF's handler turns these two Django exceptions into its own; do the same before describing.
-    if isinstance(exc, Http404):
+    if isinstance(exc, Http404 | ObjectDoesNotExist):
+        # Services look rows up through the reader's queryset: not visible is not found.
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()

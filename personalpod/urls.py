@@ -8,6 +8,7 @@ from personalpod import views
 api_v1: list[URLPattern | URLResolver] = [
     path("", views.ApiRoot.as_view(), name="api-root"),
     path("", include("accounts.api.urls")),
+    path("", include("entries.api.urls")),
 ]
 
 urlpatterns = [

@@ -196,7 +196,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "personalpod.tasks.heartbeat_task",
         "schedule": timedelta(seconds=HEARTBEAT_INTERVAL_SECONDS),
     },
+    "trash-expired-entries": {"task": "entries.tasks.trash_expired_entries_task", "schedule": timedelta(minutes=1)},
+    "purge-trash": {"task": "entries.tasks.purge_trash_task", "schedule": timedelta(hours=1)},
 }
+# Entries stay in the trash this long before they are deleted forever.
+TRASH_RETENTION_DAYS = env.integer("TRASH_RETENTION_DAYS", 30, minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

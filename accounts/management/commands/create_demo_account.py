@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.models import User
+from accounts.services import create_user
 
 DEMO_EMAIL = "demo@personalpod.local"
 DEMO_USERNAME = "demo"
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         if user is None or not password or not user.check_password(password):
             password = password or secrets.token_urlsafe(12)
             if user is None:
-                user = User.objects.create_superuser(email, DEMO_USERNAME, password)
+                user = create_user(email, DEMO_USERNAME, password, is_staff=True, is_superuser=True)
             else:
                 user.set_password(password)
                 user.save(update_fields=["password"])

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from entries.models import TITLE_MAX_LENGTH, Category, Entry, EntryType, EntryVersion, Status, Tag
+from entries.selectors import CategoryNode
+
+
+class EntryIn(serializers.Serializer[dict[str, Any]]):
+    """The shape of an entry from a client; per-type fields are checked by the services."""
+
+    type = serializers.ChoiceField(choices=EntryType.choices)
+    title = serializers.CharField(max_length=TITLE_MAX_LENGTH, trim_whitespace=True)
+    content = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, max_length=1_000_000)
+    fields = serializers.DictField(required=False)  # type: ignore[assignment] # DRF pops declared fields
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    category = serializers.UUIDField(required=False, allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=50)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class EntryChangeIn(EntryIn):
+    """An update: like EntryIn, but the type cannot change and everything is optional."""
+
+    type = serializers.ChoiceField(choices=EntryType.choices, required=False)
+
+
+class EntryOut(serializers.ModelSerializer[Entry]):
+    tags = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Entry
+        fields = (
+            "id", "type", "title", "content", "fields", "status", "category", "tags",
+            "expires_at", "version", "created_at", "updated_at",
+        )  # fmt: skip
+
+    def get_tags(self, entry: Entry) -> list[str]:
+        return sorted((tag.name for tag in entry.tags.all()), key=str.lower)
+
+
+class EntryFilterIn(serializers.Serializer[dict[str, Any]]):
+    type = serializers.CharField(required=False, help_text="One type or several, comma-separated.")
+    status = serializers.CharField(required=False, help_text="Default: everything but the trash.")
+    category = serializers.UUIDField(required=False, help_text="Includes its sub-categories.")
+    tags = serializers.CharField(required=False, help_text="Comma-separated: entries with all of them.")
+    tags_any = serializers.CharField(required=False, help_text="Comma-separated: entries with any of them.")
+    created_after = serializers.DateTimeField(required=False)
+    created_before = serializers.DateTimeField(required=False)
+    updated_after = serializers.DateTimeField(required=False)
+    updated_before = serializers.DateTimeField(required=False)
+    due_before = serializers.DateTimeField(required=False, help_text="Tasks due before this time.")
+    expiring_before = serializers.DateTimeField(required=False)
+
+    @staticmethod
+    def _split(value: str, allowed: list[str], name: str) -> list[str]:
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        unknown = sorted(set(items) - set(allowed))
+        if unknown:
+            raise serializers.ValidationError(f"Unknown {name}: {', '.join(unknown)}.")
+        return items
+
+    def validate_type(self, value: str) -> list[str]:
+        return self._split(value, EntryType.values, "type")
+
+    def validate_status(self, value: str) -> list[str]:
+        return self._split(value, Status.values, "status")
+
+    def validate_tags(self, value: str) -> list[str]:
+        return [item.strip() for item in value.split(",") if item.strip()]
+
+    validate_tags_any = validate_tags
+
+
+class BulkIn(serializers.Serializer[dict[str, Any]]):
+    action = serializers.CharField()
+    ids = serializers.ListField(child=serializers.UUIDField(), allow_empty=False)
+    tags = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
+    category = serializers.UUIDField(required=False, allow_null=True)
+
+
+class RestoreIn(serializers.Serializer[dict[str, Any]]):
+    version = serializers.IntegerField(required=False, min_value=1, help_text="Bring back this version.")
+
+
+class EntryVersionOut(serializers.ModelSerializer[EntryVersion]):
+    title = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField()
+    tags = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EntryVersion
+        fields = ("version", "created_at", "actor_id", "title", "status", "tags", "snapshot")
+
+    def get_title(self, version: EntryVersion) -> str:
+        return str(version.snapshot.get("title", ""))
+
+    def get_status(self, version: EntryVersion) -> str:
+        return str(version.snapshot.get("status", ""))
+
+    def get_tags(self, version: EntryVersion) -> list[str]:
+        return list(version.snapshot.get("tags", []))
+
+
+class CategoryIn(serializers.Serializer[dict[str, Any]]):
+    name = serializers.CharField(max_length=100)
+    parent = serializers.UUIDField(required=False, allow_null=True)  # type: ignore[assignment]
+    color = serializers.CharField(max_length=7, required=False, allow_blank=True)
+    icon = serializers.CharField(max_length=32, required=False, allow_blank=True)
+
+
+class CategoryOut(serializers.ModelSerializer[Category]):
+    class Meta:
+        model = Category
+        fields = ("id", "name", "parent", "color", "icon", "is_system", "depth", "created_at", "updated_at")
+
+
+class CategoryNodeOut(serializers.Serializer[CategoryNode]):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    color = serializers.CharField()
+    icon = serializers.CharField()
+    is_system = serializers.BooleanField()
+    entry_count = serializers.IntegerField(help_text="Entries directly in this category (not in the trash).")
+    total_count = serializers.IntegerField(help_text="Entries here and in every sub-category.")
+    children = serializers.SerializerMethodField()
+
+    def get_children(self, node: CategoryNode) -> list[dict[str, Any]]:
+        return CategoryNodeOut(node.children, many=True).data  # type: ignore[arg-type,return-value]
+
+
+class TagIn(serializers.Serializer[dict[str, Any]]):
+    name = serializers.CharField(max_length=64)
+    color = serializers.CharField(max_length=7, required=False, allow_blank=True)
+
+
+class TagOut(serializers.ModelSerializer[Tag]):
+    class Meta:
+        model = Tag
+        fields = ("id", "name", "slug", "color", "usage_count", "created_at", "updated_at")

@@ -1,0 +1,22 @@
+from django.urls import URLPattern, URLResolver
+from rest_framework.routers import SimpleRouter
+
+from entries.api import organize
+from entries.api.views import EntryViewSet
+from personalpod.routing import api_path
+
+router = SimpleRouter()
+router.register("entries", EntryViewSet, basename="entry")
+# The same routes without the trailing slash (clients differ; a POST cannot follow a redirect).
+aliases = SimpleRouter(trailing_slash="")  # type: ignore[arg-type]
+aliases.register("entries", EntryViewSet, basename="entry-alias")
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    *api_path("categories/tree", organize.CategoryTreeView.as_view(), name="category-tree"),
+    *api_path("categories", organize.CategoriesView.as_view(), name="categories"),
+    *api_path("categories/<uuid:category_id>", organize.CategoryView.as_view(), name="category"),
+    *api_path("tags", organize.TagsView.as_view(), name="tags"),
+    *api_path("tags/<uuid:tag_id>", organize.TagView.as_view(), name="tag"),
+    *router.urls,
+    *aliases.urls,
+]

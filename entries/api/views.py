@@ -1,0 +1,224 @@
+"""The entries API: thin views over entries.services (writes) and entries.selectors (reads)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.viewsets import GenericViewSet
+
+from accounts.models import signed_in_user
+from entries import selectors, services
+from entries.api.serializers import BulkIn, EntryChangeIn, EntryFilterIn, EntryIn, EntryOut, EntryVersionOut, RestoreIn
+from entries.models import Entry, Status
+from personalpod.http import ClientInfo
+from personalpod.pagination import NewestFirstCursorPagination
+
+ORDERINGS = ("-updated_at", "updated_at", "-created_at", "created_at", "title", "-title")
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The entry has changed since you read it; nothing was written. Read it again."
+    default_code = "version_conflict"
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_detail = "Send If-Match with the entry's ETag (its version) to change it."
+    default_code = "precondition_required"
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def if_match_version(request: Request, *, required: bool) -> int | None:
+    header = request.headers.get("If-Match")
+    if not header:
+        if required:
+            raise PreconditionRequired
+        return None
+    match = re.fullmatch(r'\s*(?:W/)?"?(\d+)"?\s*', header)
+    if match is None:
+        raise exceptions.ValidationError({"If-Match": ['Must be the entry\'s ETag, e.g. "3".']})
+    return int(match.group(1))
+
+
+def conflict(current_version: int) -> Response:
+    body = {
+        "error": {
+            "code": PreconditionFailed.default_code,
+            "message": str(PreconditionFailed.default_detail),
+            "fields": {"version": [f"The entry is at version {current_version}."]},
+        }
+    }
+    return Response(body, status=status.HTTP_412_PRECONDITION_FAILED, headers={"ETag": etag(current_version)})
+
+
+class EntryPagination(NewestFirstCursorPagination):
+    ordering = ("-updated_at", "-id")
+
+    def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> tuple[str, ...]:
+        wanted = request.query_params.get("ordering", "-updated_at")
+        if wanted not in ORDERINGS:
+            raise exceptions.ValidationError({"ordering": [f"Must be one of: {', '.join(ORDERINGS)}."]})
+        tiebreak = "-id" if wanted.startswith("-") else "id"
+        return (wanted, tiebreak)
+
+
+class EntryViewSet(GenericViewSet[Entry]):
+    serializer_class = EntryOut
+    pagination_class = EntryPagination
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+
+    def _respond(self, entry: Entry, code: int = status.HTTP_200_OK) -> Response:
+        entry = selectors.entry_for_reader(reader=signed_in_user(self.request), entry_id=entry.id)
+        return Response(EntryOut(entry).data, status=code, headers={"ETag": etag(entry.version)})
+
+    @extend_schema(parameters=[EntryFilterIn, OpenApiParameter("ordering", enum=ORDERINGS)])
+    def list(self, request: Request) -> Response:
+        filters = EntryFilterIn(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        entries = selectors.entries_for_reader(
+            reader=signed_in_user(request),
+            types=data.get("type", ()),
+            statuses=data.get("status", ()),
+            category=data.get("category"),
+            tags_all=data.get("tags", ()),
+            tags_any=data.get("tags_any", ()),
+            created_after=data.get("created_after"),
+            created_before=data.get("created_before"),
+            updated_after=data.get("updated_after"),
+            updated_before=data.get("updated_before"),
+            due_before=data.get("due_before"),
+            expiring_before=data.get("expiring_before"),
+        )
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(EntryOut(page, many=True).data)
+
+    @extend_schema(request=EntryIn, responses={201: EntryOut})
+    def create(self, request: Request) -> Response:
+        data = EntryIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.create_entry(
+            actor=signed_in_user(request), client=ClientInfo.from_request(request), **data.validated_data
+        )
+        return self._respond(entry, status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: EntryOut})
+    def retrieve(self, request: Request, pk: str) -> Response:
+        entry = selectors.entry_for_reader(reader=signed_in_user(request), entry_id=pk)
+        if request.headers.get("If-None-Match") == etag(entry.version):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag(entry.version)})
+        return Response(EntryOut(entry).data, headers={"ETag": etag(entry.version)})
+
+    def _change(self, request: Request, pk: str, *, partial: bool) -> Response:
+        expected = if_match_version(request, required=True)
+        data = EntryChangeIn(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        if "type" in changes:
+            current = selectors.entry_for_reader(reader=signed_in_user(request), entry_id=pk)
+            if changes.pop("type") != current.type:
+                raise exceptions.ValidationError({"type": ["The type of an entry cannot change."]})
+        try:
+            entry = services.update_entry(
+                actor=signed_in_user(request),
+                entry_id=pk,
+                changes=changes,
+                expected_version=expected,
+                merge_fields=partial,
+                client=ClientInfo.from_request(request),
+            )
+        except services.VersionConflict as stale:
+            return conflict(stale.current_version)
+        return self._respond(entry)
+
+    @extend_schema(request=EntryIn, responses={200: EntryOut})
+    def update(self, request: Request, pk: str) -> Response:
+        return self._change(request, pk, partial=False)
+
+    @extend_schema(request=EntryChangeIn, responses={200: EntryOut})
+    def partial_update(self, request: Request, pk: str) -> Response:
+        return self._change(request, pk, partial=True)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("forever", bool, description="Delete for good instead of moving to the trash.")],
+        responses={204: None},
+    )
+    def destroy(self, request: Request, pk: str) -> Response:
+        expected = if_match_version(request, required=False)
+        actor, client = signed_in_user(request), ClientInfo.from_request(request)
+        try:
+            if request.query_params.get("forever") in ("1", "true"):
+                services.delete_entry_forever(actor=actor, entry_id=pk, expected_version=expected, client=client)
+            else:
+                services.set_status(
+                    actor=actor, entry_id=pk, status=Status.DELETED, expected_version=expected, client=client
+                )
+        except services.VersionConflict as stale:
+            return conflict(stale.current_version)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={200: EntryOut})
+    @action(detail=True, methods=["post"])
+    def archive(self, request: Request, pk: str) -> Response:
+        entry = services.set_status(
+            actor=signed_in_user(request),
+            entry_id=pk,
+            status=Status.ARCHIVED,
+            expected_version=if_match_version(request, required=False),
+            client=ClientInfo.from_request(request),
+        )
+        return self._respond(entry)
+
+    @extend_schema(request=RestoreIn, responses={200: EntryOut})
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, pk: str) -> Response:
+        """Undo: with `version`, bring that version back as a new one; without, take the
+        entry out of the trash (or the archive)."""
+        data = RestoreIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        actor, client = signed_in_user(request), ClientInfo.from_request(request)
+        expected = if_match_version(request, required=False)
+        try:
+            if "version" in data.validated_data:
+                entry = services.restore_version(
+                    actor=actor,
+                    entry_id=pk,
+                    version=data.validated_data["version"],
+                    expected_version=expected,
+                    client=client,
+                )
+            else:
+                entry = services.set_status(
+                    actor=actor, entry_id=pk, status=Status.ACTIVE, expected_version=expected, client=client
+                )
+        except services.VersionConflict as stale:
+            return conflict(stale.current_version)
+        return self._respond(entry)
+
+    @extend_schema(responses={200: EntryVersionOut(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=NewestFirstCursorPagination)
+    def history(self, request: Request, pk: str) -> Response:
+        versions = selectors.history_for_reader(reader=signed_in_user(request), entry_id=pk)
+        page = self.paginate_queryset(versions)  # type: ignore[arg-type]
+        return self.get_paginated_response(EntryVersionOut(page, many=True).data)
+
+    @extend_schema(request=BulkIn, responses={200: None})
+    @action(detail=False, methods=["post"])
+    def bulk(self, request: Request) -> Response:
+        data = BulkIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        changed = services.bulk_change(
+            actor=signed_in_user(request), client=ClientInfo.from_request(request), **data.validated_data
+        )
+        return Response({"changed_count": changed})

@@ -1,0 +1,101 @@
+"""Changes to many entries at once (up to 1,000): tag, untag, move, archive, trash, restore."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Action, User
+from entries.models import ChangeOp, Entry, EntryTag, Status
+from entries.services.common import category_for, clean_tag_names, keep_versions, record, slug_for, tags_for
+from personalpod.http import ClientInfo
+
+MAX_BULK = 1000
+ACTIONS = ("tag", "untag", "move", "archive", "trash", "restore")
+
+
+def _entry_ids(ids: Any) -> list[str]:
+    if not isinstance(ids, list) or not ids:
+        raise ValidationError({"ids": ["Give a non-empty list of entry ids."]})
+    if len(ids) > MAX_BULK:
+        raise ValidationError({"ids": [f"At most {MAX_BULK} entries at once (got {len(ids)})."]})
+    return [str(i) for i in dict.fromkeys(ids)]
+
+
+def bulk_change(
+    *,
+    actor: User,
+    action: str,
+    ids: Any,
+    tags: Any = None,
+    category: Any = None,
+    client: ClientInfo | None = None,
+) -> int:
+    """Apply ACTION to the entries with IDS (all of which ACTOR may change); return how many changed."""
+    if action not in ACTIONS:
+        raise ValidationError({"action": [f"Must be one of: {', '.join(ACTIONS)}."]})
+    entry_ids = _entry_ids(ids)
+    names = clean_tag_names(tags) if action in ("tag", "untag") else []
+    if action in ("tag", "untag") and not names:
+        raise ValidationError({"tags": ["Name at least one tag."]})
+    target = category_for(actor, category) if action == "move" else None
+    with transaction.atomic():
+        entries = list(
+            Entry.objects.editable_by(actor)
+            .filter(id__in=entry_ids)
+            .select_for_update(of=("self",))
+            .prefetch_related("tags")
+            .order_by("id")
+        )
+        if len(entries) != len(entry_ids):
+            missing = sorted(set(entry_ids) - {str(e.id) for e in entries})
+            raise ValidationError({"ids": [f"No such entries: {', '.join(missing[:10])}."]})
+        changed = _changed_entries(entries, action, names, target)
+        if not changed:
+            return 0
+        keep_versions(changed, actor)
+        ids_changed = [entry.id for entry in changed]
+        queryset = Entry.objects.filter(id__in=ids_changed)
+        if action == "tag":
+            tag_rows = tags_for(actor.id, names)
+            EntryTag.objects.bulk_create(
+                [EntryTag(entry=entry, tag=tag) for entry in changed for tag in tag_rows], ignore_conflicts=True
+            )
+        elif action == "untag":
+            EntryTag.objects.filter(entry_id__in=ids_changed, tag__slug__in=_slugs(names)).delete()
+        elif action == "move":
+            queryset.update(category=target)
+        else:
+            status = {"archive": Status.ARCHIVED, "trash": Status.DELETED, "restore": Status.ACTIVE}[action]
+            queryset.update(status=status, trashed_at=timezone.now() if status == Status.DELETED else None)
+        queryset.update(version=F("version") + 1)
+        for entry in changed:
+            entry.version += 1
+        op = {"archive": ChangeOp.ARCHIVE, "trash": ChangeOp.TRASH, "restore": ChangeOp.RESTORE}.get(
+            action, ChangeOp.UPDATE
+        )
+        activity = {"trash": Action.DELETE, "restore": Action.RESTORE}.get(action, Action.UPDATE)
+        record(changed, op=op, action=activity, actor=actor, client=client, metadata={"bulk": action})
+    return len(changed)
+
+
+def _slugs(names: list[str]) -> list[str]:
+    return [slug_for(name) for name in names]
+
+
+def _changed_entries(entries: list[Entry], action: str, names: list[str], target: Any) -> list[Entry]:
+    """The entries that ACTION would actually change (a no-op leaves an entry's version alone)."""
+    if action in ("tag", "untag"):
+        slugs = set(_slugs(names))
+        has = {entry.id: {tag.slug for tag in entry.tags.all()} for entry in entries}
+        if action == "tag":
+            return [entry for entry in entries if not slugs <= has[entry.id]]
+        return [entry for entry in entries if slugs & has[entry.id]]
+    if action == "move":
+        return [entry for entry in entries if entry.category_id != (target.id if target else None)]
+    status = {"archive": Status.ARCHIVED, "trash": Status.DELETED, "restore": Status.ACTIVE}[action]
+    return [entry for entry in entries if entry.status != status]

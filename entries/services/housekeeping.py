@@ -1,0 +1,56 @@
+"""Scheduled upkeep, run by Celery beat through the same services as everything else."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Action
+from entries.models import ChangeOp, Entry, Status
+from entries.services.common import keep_versions, record
+from entries.services.entries import delete_entry_forever
+
+BATCH = 500
+
+
+def trash_expired_entries(now: datetime | None = None) -> int:
+    """Move entries whose `expires_at` has passed to the trash; safe to run any number of times."""
+    now = now or timezone.now()
+    moved = 0
+    while True:
+        with transaction.atomic():
+            # SKIP LOCKED: an entry someone is editing right now is taken on the next run.
+            batch = list(
+                Entry.objects.filter(expires_at__lte=now)
+                .exclude(status=Status.DELETED)
+                .select_for_update(of=("self",), skip_locked=True)
+                .prefetch_related("tags")
+                .order_by("id")[:BATCH]
+            )
+            if not batch:
+                return moved
+            keep_versions(batch, None)
+            ids = [entry.id for entry in batch]
+            Entry.objects.filter(id__in=ids).update(status=Status.DELETED, trashed_at=now, version=F("version") + 1)
+            for entry in batch:
+                entry.version += 1
+            record(batch, op=ChangeOp.TRASH, action=Action.DELETE, actor=None, metadata={"reason": "expired"})
+            moved += len(batch)
+
+
+def purge_trash(now: datetime | None = None) -> int:
+    """Delete forever what has been in the trash longer than TRASH_RETENTION_DAYS."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.TRASH_RETENTION_DAYS)
+    ids = list(
+        Entry.objects.filter(status=Status.DELETED, trashed_at__lt=cutoff).values_list("id", flat=True)[: BATCH * 10]
+    )
+    for entry_id in ids:
+        try:
+            delete_entry_forever(actor=None, entry_id=entry_id)
+        except Entry.DoesNotExist:
+            continue  # restored or deleted meanwhile
+    return len(ids)
