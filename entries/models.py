@@ -28,7 +28,8 @@ def touch_updated_at(name: str = "touch_updated_at") -> pgtrigger.Trigger:
         operation=pgtrigger.Update,
         when=pgtrigger.Before,
         condition=pgtrigger.AnyChange(),
-        func="NEW.updated_at = now(); RETURN NEW;",
+        # clock_timestamp(), not now(): the moment of the change, not of its transaction.
+        func="NEW.updated_at = clock_timestamp(); RETURN NEW;",
     )
 
 
