@@ -7,7 +7,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts import services
-from accounts.models import ActivityLog, ApiToken, User
+from accounts.activity import log_activity
+from accounts.models import Action, ActivityLog, ApiToken, User
 from personalpod.http import ClientInfo
 
 
@@ -24,6 +25,20 @@ class UserAdmin(admin.ModelAdmin[User]):
         "change_seq", "last_login", "created_at", "updated_at",
     )  # fmt: skip
     actions = ("deactivate",)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        obj.email = obj.email.strip().lower()
+        super().save_model(request, obj, form, change)
+        actor = request.user if isinstance(request.user, User) else None
+        log_activity(
+            action=Action.PROFILE_UPDATE,
+            actor=actor,
+            owner=obj,
+            target_type="user",
+            target_id=obj.id,
+            client=ClientInfo.from_request(request),
+            metadata={"via": "admin", "fields": sorted(form.changed_data)},
+        )
 
     @admin.action(description="Deactivate (and sign out everywhere)")
     def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -15,7 +15,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 from rest_framework.request import Request
 
-from accounts import identity, sessions
+from accounts import identity, sessions, throttle
 from accounts.activity import log_activity
 from accounts.models import Action, ApiToken, User
 from accounts.services import hash_api_token, user_for_identity_claims
@@ -56,7 +56,8 @@ class BearerAuthentication(BaseAuthentication):
             item = sessions.find_by_secret(token)
         except sessions.SessionsUnavailable:
             raise ServiceUnavailable from None
-        if item is None or not item.user_key:
+        # A browser's cookie value is not a bearer token (it is bound to the password hash).
+        if item is None or not item.user_key or item.kind not in ("device", "api"):
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
         user = User.objects.filter(id=item.user_key.removeprefix("USER#"), is_active=True).first()
         if user is None:
@@ -69,9 +70,12 @@ class BearerAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
         try:
             claims = identity.verify(token)
+        except identity.IdentityProviderUnavailable:
+            raise ServiceUnavailable("The identity provider's keys cannot be fetched; try again shortly.") from None
         except identity.InvalidIdentityToken as exc:
             logger.warning("identity token rejected: %s", exc)
-            log_activity(action=Action.IDENTITY_REJECTED, client=client, metadata={"reason": str(exc)[:200]})
+            if throttle.first_in_a_while(f"identity-rejected:{client.ip}"):
+                log_activity(action=Action.IDENTITY_REJECTED, client=client, metadata={"reason": str(exc)[:200]})
             raise exceptions.AuthenticationFailed("Invalid identity token.") from None
         try:
             user = user_for_identity_claims(claims, client)

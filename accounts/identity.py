@@ -14,6 +14,10 @@ class InvalidIdentityToken(Exception):
     """The token is not a valid identity token from our issuer; the message says why."""
 
 
+class IdentityProviderUnavailable(Exception):
+    """The issuer's keys could not be fetched: the token may well be valid."""
+
+
 def is_enabled() -> bool:
     return bool(settings.IDENTITY_JWKS_URL)
 
@@ -41,7 +45,7 @@ def verify(token: str) -> dict[str, Any]:
             leeway=30,
         )
     except jwt.PyJWKClientConnectionError as exc:
-        raise InvalidIdentityToken("the identity provider's keys could not be fetched") from exc
+        raise IdentityProviderUnavailable(str(exc)) from exc
     except jwt.PyJWTError as exc:
         raise InvalidIdentityToken(str(exc)) from exc
     _check_audience(claims)

@@ -1,9 +1,11 @@
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from accounts import sessions
 from accounts.session_store import SessionStore
+from personalpod.errors import error_response, wants_json
 from personalpod.http import ClientInfo
 
 
@@ -19,8 +21,24 @@ class SessionClientMiddleware:
         if isinstance(session, SessionStore):
             session.client = client
         response = self.get_response(request)
-        if isinstance(session, SessionStore) and session.accessed and request.user.is_authenticated:
-            record = session.record
-            if record is not None:
-                sessions.touch(record, client)
+        try:
+            if isinstance(session, SessionStore) and session.accessed and request.user.is_authenticated:
+                record = session.record
+                if record is not None:
+                    sessions.touch(record, client)
+        except sessions.SessionsUnavailable:
+            pass  # the response already says so (process_exception) or did not need a session
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, sessions.SessionsUnavailable):
+            return None
+        # Sign-in state is unknown, not absent: say "try again", and keep the cookie.
+        if wants_json(request):
+            response: HttpResponse = error_response(
+                "sessions_unavailable", "Sign-in state cannot be checked right now; try again shortly.", 503
+            )
+        else:
+            response = render(request, "503.html", status=503)
+        response["Retry-After"] = "5"
         return response

@@ -149,7 +149,8 @@ class ActivityLog(models.Model):
         triggers: ClassVar = [
             # Append-only: only the explicit, logged retention purge may delete (it ignores
             # this trigger for its own transaction; see accounts.activity.purge_activity).
-            # TRUNCATE is kept from the application by its database role's grants instead.
+            # TRUNCATE cannot be refused by a row trigger without breaking Django's test flush;
+            # keeping it (and ALTER TABLE) from the application is for the database roles.
             pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
         ]
 

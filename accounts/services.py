@@ -96,21 +96,22 @@ def authenticate_credentials(*, email: str, password: str, client: ClientInfo) -
     """
     email = email.strip().lower()
     try:
-        throttle.check(email, client.ip)
+        throttle.begin_attempt(email, client.ip)
     except throttle.SignInLocked:
-        log_activity(action=Action.LOGIN_THROTTLED, owner=_owner_of(email), client=client)
+        # Logged once a minute per account and address: a locked-out script must not flood the log.
+        if throttle.first_in_a_while(f"login-throttled:{email}:{client.ip}"):
+            log_activity(action=Action.LOGIN_THROTTLED, owner=_owner_of(email), client=client)
         raise
     user = authenticate(None, email=email, password=password)
     if not isinstance(user, User):
-        locked = throttle.record_failure(email, client.ip)
-        log_activity(action=Action.LOGIN_FAILED, owner=_owner_of(email), client=client, metadata={"locked": locked})
+        log_activity(action=Action.LOGIN_FAILED, owner=_owner_of(email), client=client)
         raise InvalidCredentials
-    throttle.reset(email)
+    throttle.succeeded(email, client.ip)
     return user
 
 
 def _owner_of(email: str) -> uuid.UUID | None:
-    return User.objects.filter(email=email).values_list("id", flat=True).first()
+    return User.objects.filter(email__iexact=email).values_list("id", flat=True).first()
 
 
 def sign_in_device(
@@ -184,8 +185,13 @@ def change_password(
 ) -> int:
     """Set a new password and end every other session; return how many ended."""
     errors: dict[str, list[str]] = {}
+    # A stolen session must not be a way to guess the password: the same throttle as sign-in.
+    throttle.begin_attempt(user.email, client.ip)
     if not user.check_password(current_password):
+        log_activity(action=Action.LOGIN_FAILED, actor=user, client=client, metadata={"via": "password_change"})
         errors["current_password"] = ["The current password is not correct."]
+    else:
+        throttle.succeeded(user.email, client.ip)
     password_errors = _password_errors(new_password, user)
     if password_errors:
         errors["new_password"] = password_errors
@@ -195,7 +201,16 @@ def change_password(
         user.set_password(new_password)
         user.save(update_fields=["password", "updated_at"])
         log_activity(action=Action.PASSWORD_CHANGE, actor=user, target_type="user", target_id=user.id, client=client)
-    return sessions.delete_for_user(user.id, keep=keep_session)
+    return end_sessions(user.id, keep=keep_session)
+
+
+def end_sessions(user_id: uuid.UUID, *, keep: str | None = None) -> int:
+    """End a user's sessions now, or (if DynamoDB is away) as soon as a worker can."""
+    try:
+        return sessions.delete_for_user(user_id, keep=keep)
+    except sessions.SessionsUnavailable:
+        enqueue("accounts.tasks.end_sessions_task", str(user_id), keep)
+        return 0
 
 
 def request_password_reset(*, email: str, client: ClientInfo) -> None:
@@ -228,8 +243,10 @@ def reset_password(*, uidb64: str, token: str, new_password: str, client: Client
     with transaction.atomic():
         user.set_password(new_password)  # also invalidates the token: it hashes the password
         user.save(update_fields=["password", "updated_at"])
+        # A reset is what someone does when they fear their account is in other hands.
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
         log_activity(action=Action.PASSWORD_RESET, actor=user, target_type="user", target_id=user.id, client=client)
-    sessions.delete_for_user(user.id)
+    end_sessions(user.id)
     return user
 
 
@@ -318,7 +335,7 @@ def deactivate_user(*, user: User, actor: User | None, client: ClientInfo | None
             action=Action.USER_DEACTIVATE, actor=actor, owner=user, target_type="user", target_id=user.id, client=client
         )
     user.is_active = False
-    return sessions.delete_for_user(user.id)
+    return end_sessions(user.id)
 
 
 def user_for_identity_claims(claims: dict[str, Any], client: ClientInfo) -> User:
@@ -327,12 +344,13 @@ def user_for_identity_claims(claims: dict[str, Any], client: ClientInfo) -> User
     user = User.objects.filter(external_id=subject).first()
     if user is not None:
         return user
-    email = str(claims.get("email") or f"{subject}@identity.invalid").lower()
-    existing = User.objects.filter(email=email, external_id__isnull=True).first()
+    verified = claims.get("email_verified") in (True, "true")
+    # An address the provider does not vouch for is not taken: its real owner may sign up later.
+    email = str(claims["email"]).lower() if claims.get("email") and verified else f"{subject}@identity.invalid"
+    existing = User.objects.filter(email__iexact=email).first()
     if existing is not None:
-        # Link an existing account only when the provider vouches for the address.
-        if claims.get("email_verified") not in (True, "true"):
-            raise ValidationError({"email": ["An account with this address exists; the provider did not verify it."]})
+        if existing.external_id is not None:
+            raise ValidationError({"email": ["This address belongs to another identity-provider account."]})
         User.objects.filter(id=existing.id).update(external_id=subject)
         existing.external_id = subject
         return existing
@@ -350,7 +368,10 @@ def user_for_identity_claims(claims: dict[str, Any], client: ClientInfo) -> User
             return user
     except IntegrityError:
         # Two first requests at once: the other one created the user.
-        return User.objects.get(external_id=subject)
+        user = User.objects.filter(external_id=subject).first()
+        if user is None:
+            raise ValidationError({"email": ["This account could not be created; contact support."]}) from None
+        return user
 
 
 def _free_username(claims: dict[str, Any], email: str) -> str:

@@ -6,7 +6,6 @@ signed session data, who it belongs to and which browser it is.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.contrib.auth import SESSION_KEY
@@ -17,8 +16,6 @@ from pynamodb.exceptions import UpdateError as ItemUpdateError
 from accounts import sessions
 from accounts.dynamo import SessionItem
 from personalpod.http import ClientInfo
-
-logger = logging.getLogger(__name__)
 
 
 class SessionStore(SessionBase):
@@ -36,12 +33,9 @@ class SessionStore(SessionBase):
         return self._item
 
     def load(self) -> dict[str, Any]:
-        try:
-            item = sessions.find_by_secret(self.session_key) if self.session_key else None
-        except sessions.SessionsUnavailable:
-            # Unknown is treated as signed out for this request rather than as an error page.
-            logger.warning("sessions table unreachable; treating the request as signed out")
-            item = None
+        # An outage raises SessionsUnavailable (a 503): treating it as "no session" would make
+        # Django delete the cookie and sign the person out for good.
+        item = sessions.find_by_secret(self.session_key) if self.session_key else None
         if item is None or item.data is None:
             self._session_key = None
             self._item = None
@@ -50,13 +44,11 @@ class SessionStore(SessionBase):
         return self.decode(item.data)
 
     def exists(self, session_key: str) -> bool:
-        try:
-            return sessions.find_by_secret(session_key) is not None
-        except sessions.SessionsUnavailable:
-            return False
+        return sessions.find_by_secret(session_key) is not None
 
     def create(self) -> None:
-        while True:
+        # 256-bit keys practically never collide; a few tries, then give up rather than spin.
+        for _ in range(5):
             self._session_key = self._get_new_session_key()  # type: ignore[attr-defined]
             try:
                 self.save(must_create=True)
@@ -64,6 +56,7 @@ class SessionStore(SessionBase):
                 continue
             self.modified = True
             return
+        raise sessions.SessionsUnavailable("could not create a session")
 
     def save(self, must_create: bool = False) -> None:
         if self.session_key is None:
@@ -84,10 +77,15 @@ class SessionStore(SessionBase):
         try:
             item.save(condition=SessionItem.pk.does_not_exist())
         except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise sessions.SessionsUnavailable(str(exc)) from exc
             if must_create:
                 raise CreateError from exc
             raise UpdateError from exc
-        self._item = item
+        replaced, self._item = self._item, item
+        if replaced is not None and replaced.sk != item.sk:
+            # Signing in moves the record from USER#anonymous to USER#{id}: drop the old one.
+            replaced.delete()
 
     def _update(self, item: SessionItem, data: dict[str, Any]) -> None:
         try:
@@ -96,6 +94,8 @@ class SessionStore(SessionBase):
                 condition=SessionItem.pk.exists(),
             )
         except ItemUpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise sessions.SessionsUnavailable(str(exc)) from exc
             raise UpdateError from exc  # the session was revoked meanwhile
 
     def delete(self, session_key: str | None = None) -> None:

@@ -89,9 +89,12 @@ def is_live(item: SessionItem, now: datetime | None = None) -> bool:
 
 def _query_one(sid: str) -> SessionItem | None:
     try:
-        return next(iter(SessionItem.query(f"SESSION#{sid}", limit=1)), None)
+        items = list(SessionItem.query(f"SESSION#{sid}", limit=2))
     except PynamoDBException as exc:
         raise SessionsUnavailable(str(exc)) from exc
+    # Normally one item; mid-sign-in there can briefly be an anonymous one beside the user's.
+    signed_in = [item for item in items if item.sk != user_key(ANONYMOUS)]
+    return next(iter(signed_in or items), None)
 
 
 def find_by_secret(secret: str) -> SessionItem | None:

@@ -106,6 +106,8 @@ def password_change(request: HttpRequest) -> HttpResponse:
             )
         except ValidationError as error:
             add_service_errors(form, error)
+        except throttle.SignInLocked as locked:
+            form.add_error(None, f"Too many wrong passwords. Try again in {locked.retry_after // 60 + 1} minutes.")
         else:
             update_session_auth_hash(request, user)
             messages.success(request, f"Password changed. {ended} other session(s) were signed out.")
@@ -123,8 +125,18 @@ def password_reset(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/password_reset.html", {"form": form})
 
 
+RESET_TOKEN_SESSION_KEY = "_password_reset_token"  # noqa: S105 - a session key's name
+SET_PASSWORD = "set-password"  # noqa: S105 - the URL segment that stands in for the token
+
+
 @require_http_methods(["GET", "POST"])
 def password_reset_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    if token != SET_PASSWORD:
+        # Move the token from the URL into the session before showing any page, so that it
+        # cannot leak through the Referer header or the browser history (as Django does).
+        request.session[RESET_TOKEN_SESSION_KEY] = token
+        return redirect("accounts:password-reset-confirm", uidb64=uidb64, token=SET_PASSWORD)
+    token = request.session.get(RESET_TOKEN_SESSION_KEY, "")
     if services.user_for_reset_token(uidb64, token) is None:
         return render(request, "accounts/password_reset_invalid.html", status=400)
     form = SetPasswordForm(request.POST or None)
@@ -139,6 +151,7 @@ def password_reset_confirm(request: HttpRequest, uidb64: str, token: str) -> Htt
         except ValidationError as error:
             add_service_errors(form, error)
         else:
+            request.session.pop(RESET_TOKEN_SESSION_KEY, None)
             messages.success(request, "Your password was reset. Sign in with the new one.")
             return redirect("accounts:login")
     return render(request, "accounts/password_reset_confirm.html", {"form": form})

@@ -16,6 +16,8 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message
 _SECRET_PATHS = [
     (re.compile(r"(/s/)[^/?\s'\"]+"), r"\1[redacted]"),
     (re.compile(r"(/api/v1/links/)[^/?\s'\"]+"), r"\1[redacted]"),
+    # Password-reset links: /accounts/reset/<uid>/<token>/
+    (re.compile(r"(/accounts/reset/[^/?\s'\"]+/)[^/?\s'\"]+"), r"\1[redacted]"),
 ]
 
 

@@ -123,12 +123,15 @@ class PasswordChangeView(APIView):
     def post(self, request: Request) -> Response:
         data = PasswordChangeIn(data=request.data)
         data.is_valid(raise_exception=True)
-        ended = services.change_password(
-            user=_user(request),
-            keep_session=sessions.current_session_id(request),
-            client=ClientInfo.from_request(request),
-            **data.validated_data,
-        )
+        try:
+            ended = services.change_password(
+                user=_user(request),
+                keep_session=sessions.current_session_id(request),
+                client=ClientInfo.from_request(request),
+                **data.validated_data,
+            )
+        except throttle.SignInLocked as locked:
+            raise exceptions.Throttled(wait=locked.retry_after) from None
         if not isinstance(request.auth, sessions.DeviceSession) and request.session.session_key:
             # The browser session stays valid under the new password hash.
             from django.contrib.auth import update_session_auth_hash
@@ -164,7 +167,8 @@ class PasswordResetConfirmView(APIView):
             new_password=data.validated_data["new_password"],
             client=ClientInfo.from_request(request),
         )
-        return Response({"detail": "Password reset; every session was ended. Sign in with the new password."})
+        detail = "Password reset; every session was ended and every API token revoked. Sign in with the new password."
+        return Response({"detail": detail})
 
 
 class MeView(APIView):

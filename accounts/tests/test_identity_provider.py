@@ -120,3 +120,17 @@ def test_an_invalid_jwt_is_401_and_logged(token_kwargs: dict[str, Any], reason: 
 def test_jwts_are_refused_when_no_issuer_is_configured(settings: Any) -> None:
     settings.IDENTITY_JWKS_URL = ""
     assert get_me(make_jwt()).status_code == 401
+
+
+def test_an_unverified_address_is_not_claimed(alice: User) -> None:
+    response = get_me(make_jwt(email="alice@example.com", email_verified=False, sub="other-sub"))
+    assert response.status_code == 200
+    assert response.json()["email"] == "other-sub@identity.invalid"
+    alice.refresh_from_db()
+    assert alice.external_id is None
+
+
+def test_the_provider_being_unreachable_is_a_503_not_a_401(settings: Any) -> None:
+    settings.IDENTITY_JWKS_URL = "http://127.0.0.1:9/jwks.json"
+    identity._jwks_client.cache_clear()
+    assert get_me(make_jwt()).status_code == 503
