@@ -51,7 +51,8 @@ class Status(models.TextChoices):
 
 class Category(TimestampedModel):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="categories")
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    # RESTRICT, not PROTECT: a whole tree may go when its owner's account is deleted.
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.RESTRICT, related_name="children")
     name = models.CharField(max_length=100)
     color = models.CharField(max_length=7, blank=True, default="")
     icon = models.CharField(max_length=32, blank=True, default="")
@@ -91,12 +92,26 @@ class Tag(TimestampedModel):
             touch_updated_at(),
             pgtrigger.Trigger(
                 name="generate_slug",
-                operation=pgtrigger.Insert | pgtrigger.UpdateOf("name"),
+                operation=pgtrigger.Insert | pgtrigger.Update,
                 when=pgtrigger.Before,
                 # Lower-case letters and digits (any script), runs of anything else as one '-'.
+                # On every write, so that no statement can set a slug that is not the name's.
                 func="""
                     NEW.slug := trim(both '-' from regexp_replace(lower(NEW.name), '[^[:alnum:]]+', '-', 'g'));
                     IF NEW.slug = '' THEN NEW.slug := 'tag'; END IF;
+                    RETURN NEW;
+                """,
+            ),
+            pgtrigger.Trigger(
+                name="protect_usage_count",
+                operation=pgtrigger.Insert | pgtrigger.Update,
+                when=pgtrigger.Before,
+                # Only the entry-tag triggers (nested, depth > 1) may change the count.
+                func="""
+                    IF pg_trigger_depth() = 1 THEN
+                        IF TG_OP = 'INSERT' THEN NEW.usage_count := 0;
+                        ELSE NEW.usage_count := OLD.usage_count; END IF;
+                    END IF;
                     RETURN NEW;
                 """,
             ),

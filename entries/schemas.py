@@ -107,7 +107,10 @@ def boolean(value: Any) -> bool:
 def timestamp(value: Any) -> str | None:
     if value in (None, ""):
         return None
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        parsed = None
     if parsed is None:
         raise Invalid("Must be a date and time such as 2026-12-01T09:00:00Z.")
     if parsed.tzinfo is None:
@@ -119,7 +122,10 @@ def timestamp(value: Any) -> str | None:
 def day(value: Any) -> str | None:
     if value in (None, ""):
         return None
-    parsed = parse_date(value) if isinstance(value, str) else None
+    try:
+        parsed = parse_date(value) if isinstance(value, str) else None
+    except ValueError:  # e.g. 30 February
+        parsed = None
     if parsed is None:
         raise Invalid("Must be a date such as 1990-04-21.")
     if parsed > timezone.now().date():
@@ -156,6 +162,9 @@ SCHEMAS: dict[str, dict[str, tuple[Cleaner, bool, Any]]] = {
         "done_at": (timestamp, False, None),
         "recurrence": (optional_choice("daily", "weekly", "monthly"), False, None),
         "notes": (text(LONG), False, ""),
+        # Set by the server when a recurring task is done: the task it spawned (so that
+        # undoing and redoing it does not spawn another).
+        "next_occurrence_id": (text(64), False, None),
     },
     EntryType.CONTACT: {
         "name": (text(SHORT), False, ""),
@@ -186,15 +195,13 @@ def clean_fields(entry_type: str, fields: Any) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
     for name, (cleaner, required, default) in schema.items():
         value = fields.get(name)
-        if value in (None, "", []):
-            if required:
-                errors[f"fields.{name}"] = ["This field is required."]
-            cleaned[name] = default
-            continue
         try:
-            cleaned[name] = cleaner(value)
+            cleaned[name] = default if value in (None, "", []) else cleaner(value)
         except Invalid as problem:
             errors[f"fields.{name}"] = [str(problem)]
+            continue
+        if required and cleaned[name] in (None, "", []):
+            errors[f"fields.{name}"] = ["This field is required."]
     if errors:
         raise ValidationError(errors)
     return cleaned

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from entries.models import Category, Entry, EntryTag, EntryVersion, Status, Tag
-from entries.services.common import slug_for
+from entries.services.common import slugs_for
 
 
 def entry_for_reader(*, reader: User, entry_id: Any) -> Entry:
@@ -58,9 +58,9 @@ def entries_for_reader(
         entries = entries.filter(type__in=types)
     if category is not None:
         entries = entries.filter(category_id__in=descendant_ids(reader, category))
-    for name in tags_all:
-        entries = entries.filter(Exists(EntryTag.objects.filter(entry=OuterRef("pk"), tag__slug=slug_for(name))))
-    if any_slugs := [slug_for(name) for name in tags_any]:
+    for slug in set(slugs_for(list(tags_all)).values()):
+        entries = entries.filter(Exists(EntryTag.objects.filter(entry=OuterRef("pk"), tag__slug=slug)))
+    if any_slugs := list(slugs_for(list(tags_any)).values()):
         entries = entries.filter(Exists(EntryTag.objects.filter(entry=OuterRef("pk"), tag__slug__in=any_slugs)))
     for lookup, value in (
         ("created_at__gte", created_after),
@@ -72,7 +72,10 @@ def entries_for_reader(
         if value is not None:
             entries = entries.filter(**{lookup: value})
     if due_before is not None:
-        entries = entries.filter(type="task", fields__due_at__lt=due_before.astimezone(UTC).isoformat())
+        # A task without a due date is not due before anything (JSON null sorts below strings).
+        entries = entries.filter(type="task", fields__due_at__lt=due_before.astimezone(UTC).isoformat()).exclude(
+            fields__due_at=None
+        )
     return entries.select_related("category").prefetch_related("tags")
 
 

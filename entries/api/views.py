@@ -121,14 +121,13 @@ class EntryViewSet(GenericViewSet[Entry]):
         return Response(EntryOut(entry).data, headers={"ETag": etag(entry.version)})
 
     def _change(self, request: Request, pk: str, *, partial: bool) -> Response:
+        current = selectors.entry_for_reader(reader=signed_in_user(request), entry_id=pk)  # 404 first
         expected = if_match_version(request, required=True)
         data = EntryChangeIn(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
-        if "type" in changes:
-            current = selectors.entry_for_reader(reader=signed_in_user(request), entry_id=pk)
-            if changes.pop("type") != current.type:
-                raise exceptions.ValidationError({"type": ["The type of an entry cannot change."]})
+        if "type" in changes and changes.pop("type") != current.type:
+            raise exceptions.ValidationError({"type": ["The type of an entry cannot change."]})
         try:
             entry = services.update_entry(
                 actor=signed_in_user(request),
@@ -171,13 +170,16 @@ class EntryViewSet(GenericViewSet[Entry]):
     @extend_schema(request=None, responses={200: EntryOut})
     @action(detail=True, methods=["post"])
     def archive(self, request: Request, pk: str) -> Response:
-        entry = services.set_status(
-            actor=signed_in_user(request),
-            entry_id=pk,
-            status=Status.ARCHIVED,
-            expected_version=if_match_version(request, required=False),
-            client=ClientInfo.from_request(request),
-        )
+        try:
+            entry = services.set_status(
+                actor=signed_in_user(request),
+                entry_id=pk,
+                status=Status.ARCHIVED,
+                expected_version=if_match_version(request, required=False),
+                client=ClientInfo.from_request(request),
+            )
+        except services.VersionConflict as stale:
+            return conflict(stale.current_version)
         return self._respond(entry)
 
     @extend_schema(request=RestoreIn, responses={200: EntryOut})

@@ -10,8 +10,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Action, User
+from entries.feed import lock_owner
 from entries.models import ChangeOp, Entry, EntryTag, Status
-from entries.services.common import category_for, clean_tag_names, keep_versions, record, slug_for, tags_for
+from entries.services.common import category_for, clean_tag_names, keep_versions, record, slugs_for, tags_for
 from personalpod.http import ClientInfo
 
 MAX_BULK = 1000
@@ -44,6 +45,7 @@ def bulk_change(
         raise ValidationError({"tags": ["Name at least one tag."]})
     target = category_for(actor, category) if action == "move" else None
     with transaction.atomic():
+        lock_owner(actor.id)
         entries = list(
             Entry.objects.editable_by(actor)
             .filter(id__in=entry_ids)
@@ -72,6 +74,8 @@ def bulk_change(
         else:
             status = {"archive": Status.ARCHIVED, "trash": Status.DELETED, "restore": Status.ACTIVE}[action]
             queryset.update(status=status, trashed_at=timezone.now() if status == Status.DELETED else None)
+            if status != Status.DELETED:  # out of the trash after expiring: not straight back in
+                queryset.filter(expires_at__lte=timezone.now()).update(expires_at=None)
         queryset.update(version=F("version") + 1)
         for entry in changed:
             entry.version += 1
@@ -84,7 +88,7 @@ def bulk_change(
 
 
 def _slugs(names: list[str]) -> list[str]:
-    return [slug_for(name) for name in names]
+    return list(slugs_for(names).values())
 
 
 def _changed_entries(entries: list[Entry], action: str, names: list[str], target: Any) -> list[Entry]:

@@ -3,13 +3,12 @@ that goes with each change (version, history row, change feed, activity log)."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from accounts.activity import log_activities
 from accounts.models import Action, ActivityLog, User
@@ -29,9 +28,21 @@ class VersionConflict(Exception):
         self.current_version = current_version
 
 
-def slug_for(name: str) -> str:
-    """The slug the database trigger makes from NAME (same rule, for lookups before insert)."""
-    return re.sub(r"[\W_]+", "-", name.lower()).strip("-") or "tag"
+# The slug trigger's rule, as one expression over a column called `name`.
+SLUG_SQL = (
+    "SELECT name, coalesce(nullif(trim(both '-' from regexp_replace(lower(name), '[^[:alnum:]]+', '-', 'g')), ''),"
+    " 'tag') FROM unnest(%s::text[]) AS name"
+)
+
+
+def slugs_for(names: Sequence[str]) -> dict[str, str]:
+    """The slugs the database makes from NAMES (asked of PostgreSQL itself: its lower() and
+    its idea of a letter are the ones the slug trigger uses)."""
+    if not names:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(SLUG_SQL, [list(names)])
+        return dict(cursor.fetchall())
 
 
 def snapshot(entry: Entry) -> dict[str, Any]:
@@ -71,7 +82,7 @@ def clean_tag_names(names: Any, field: str = "tags") -> list[str]:
 
 def tags_for(owner_id: uuid.UUID, names: Sequence[str]) -> list[Tag]:
     """The owner's tags with these names (matched by slug), creating the missing ones."""
-    wanted = {slug_for(name): name for name in names}
+    wanted = {slug: name for name, slug in slugs_for(names).items()}
     found = {tag.slug: tag for tag in Tag.objects.filter(owner_id=owner_id, slug__in=wanted)}
     for slug, name in wanted.items():
         if slug not in found:
@@ -88,7 +99,8 @@ def set_tags(entry: Entry, tags: Iterable[Tag]) -> None:
     current = set(EntryTag.objects.filter(entry=entry).values_list("tag_id", flat=True))
     if current - wanted:
         EntryTag.objects.filter(entry=entry, tag_id__in=current - wanted).delete()
-    EntryTag.objects.bulk_create([EntryTag(entry=entry, tag_id=tag_id) for tag_id in wanted - current])
+    # In id order: the usage-count triggers lock tag rows, and every writer must lock them alike.
+    EntryTag.objects.bulk_create([EntryTag(entry=entry, tag_id=tag_id) for tag_id in sorted(wanted - current)])
 
 
 def record(

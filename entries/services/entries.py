@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import calendar
 import uuid
+import zoneinfo
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Action, User
+from entries.feed import lock_owner
 from entries.models import TITLE_MAX_LENGTH, Category, ChangeOp, Entry, EntryType, EntryVersion, Status
 from entries.schemas import clean_fields, parse_timestamp
 from entries.services.common import (
@@ -33,15 +35,20 @@ from personalpod.http import ClientInfo
 EDITABLE = ("title", "content", "fields", "status", "category", "tags", "expires_at")
 
 
-def _next_due(due: datetime, recurrence: str) -> datetime | None:
+def _next_due(due: datetime, recurrence: str, time_zone: str) -> datetime | None:
+    """The next occurrence, by the owner's wall clock (09:00 stays 09:00 across a DST change)."""
+    zone = zoneinfo.ZoneInfo(time_zone)
+    local = due.astimezone(zone).replace(tzinfo=None)
     if recurrence == "daily":
-        return due + timedelta(days=1)
-    if recurrence == "weekly":
-        return due + timedelta(weeks=1)
-    if recurrence == "monthly":  # the same day next month, or its last day (31 Jan -> 28 Feb)
-        year, month = (due.year + 1, 1) if due.month == 12 else (due.year, due.month + 1)
-        return due.replace(year=year, month=month, day=min(due.day, calendar.monthrange(year, month)[1]))
-    return None
+        local += timedelta(days=1)
+    elif recurrence == "weekly":
+        local += timedelta(weeks=1)
+    elif recurrence == "monthly":  # the same day next month, or its last day (31 Jan -> 28 Feb)
+        year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+        local = local.replace(year=year, month=month, day=min(local.day, calendar.monthrange(year, month)[1]))
+    else:
+        return None
+    return local.replace(tzinfo=zone).astimezone(UTC)
 
 
 def _clean_title(title: Any) -> str:
@@ -103,9 +110,12 @@ def create_entry(
             errors.update(error.message_dict)
     if errors:
         raise ValidationError(errors)
+    just_done = False
     if type == EntryType.TASK:
-        _task_done_transition(None, cleaned["fields"])
+        cleaned["fields"]["next_occurrence_id"] = None  # the server's to set
+        just_done = _task_done_transition(None, cleaned["fields"])
     with transaction.atomic():
+        lock_owner(actor.id)
         entry = Entry.objects.create(
             owner=actor,
             type=type,
@@ -126,11 +136,18 @@ def create_entry(
             origin_device=origin_device,
             idempotency_key=idempotency_key,
         )
+        if just_done:
+            _spawn_next_occurrence(entry, actor, client)
     return entry
 
 
 def locked_entry(actor: User, entry_id: Any) -> Entry:
-    """The entry ACTOR may change, locked for this transaction (Entry.DoesNotExist otherwise)."""
+    """The entry ACTOR may change, locked for this transaction (Entry.DoesNotExist otherwise).
+
+    Its owner's row is locked first: see entries.feed.lock_owner.
+    """
+    owner_id = Entry.objects.editable_by(actor).filter(id=entry_id).values_list("owner_id", flat=True).get()
+    lock_owner(owner_id)
     return Entry.objects.editable_by(actor).select_for_update(of=("self",)).get(id=entry_id)
 
 
@@ -170,8 +187,17 @@ def update_entry(
         if "status" in new:
             entry.trashed_at = timezone.now() if entry.status == Status.DELETED else None
             updated.append("trashed_at")
+            if op == ChangeOp.UPDATE:  # a status change through a plain update is still a trash or restore
+                op, action = STATUS_CHANGE.get(str(entry.status), (op, action))
+            if entry.status != Status.DELETED and entry.expires_at and entry.expires_at <= timezone.now():
+                # Taken out of the trash after expiring: it would go straight back in otherwise.
+                entry.expires_at = None
+                updated.append("expires_at")
         entry.version += 1
-        entry.save(update_fields=updated)
+        if just_done:
+            _spawn_next_occurrence(entry, actor, client)
+            updated.append("fields")
+        entry.save(update_fields=list(dict.fromkeys(updated)))
         if tags is not None:
             set_tags(entry, tags)
         record(
@@ -184,8 +210,6 @@ def update_entry(
             idempotency_key=idempotency_key,
             metadata={"changed": sorted([*new, *(["tags"] if tags is not None else [])])},
         )
-        if just_done:
-            _create_next_occurrence(entry, actor, client)
     return entry
 
 
@@ -210,7 +234,9 @@ def _apply(entry: Entry, actor: User, changes: dict[str, Any], merge_fields: boo
             if getattr(entry, name) != cleaned:
                 new[name] = cleaned
     if "fields" in changes:
-        proposed = {**entry.fields, **(changes["fields"] or {})} if merge_fields else changes["fields"]
+        proposed = {**entry.fields, **(changes["fields"] or {})} if merge_fields else dict(changes["fields"] or {})
+        if entry.type == EntryType.TASK:
+            proposed["next_occurrence_id"] = entry.fields.get("next_occurrence_id")
         try:
             fields = clean_fields(entry.type, proposed)
         except ValidationError as error:
@@ -235,12 +261,16 @@ def _apply(entry: Entry, actor: User, changes: dict[str, Any], merge_fields: boo
     return new
 
 
-def _create_next_occurrence(task: Entry, actor: User, client: ClientInfo | None) -> Entry | None:
-    due = _next_due(parse_timestamp(task.fields.get("due_at")) or timezone.now(), task.fields.get("recurrence") or "")
-    if due is None:
-        return None
-    fields = {**task.fields, "is_done": False, "done_at": None, "due_at": due.isoformat()}
-    return create_entry(
+def _spawn_next_occurrence(task: Entry, actor: User, client: ClientInfo | None) -> None:
+    """When a recurring task is done, create its next occurrence (once per task)."""
+    if task.fields.get("next_occurrence_id"):
+        return  # done, undone and done again: the next one already exists
+    due = parse_timestamp(task.fields.get("due_at")) or timezone.now()
+    next_due = _next_due(due, task.fields.get("recurrence") or "", task.owner.timezone)
+    if next_due is None:
+        return
+    fields = {**task.fields, "is_done": False, "done_at": None, "due_at": next_due.isoformat()}
+    following = create_entry(
         actor=actor,
         type=EntryType.TASK,
         title=task.title,
@@ -250,16 +280,22 @@ def _create_next_occurrence(task: Entry, actor: User, client: ClientInfo | None)
         tags=[tag.name for tag in task.tags.all()],
         client=client,
     )
+    task.fields = {**task.fields, "next_occurrence_id": str(following.id)}
+    if task.version == 1:  # just created (already done): save the link now
+        Entry.objects.filter(id=task.id).update(fields=task.fields)
+
+
+STATUS_CHANGE: dict[str, tuple[ChangeOp, Action]] = {
+    Status.ARCHIVED: (ChangeOp.ARCHIVE, Action.UPDATE),
+    Status.DELETED: (ChangeOp.TRASH, Action.DELETE),
+    Status.ACTIVE: (ChangeOp.RESTORE, Action.RESTORE),
+}
 
 
 def set_status(
     *, actor: User, entry_id: Any, status: Status, expected_version: int | None = None, client: ClientInfo | None = None
 ) -> Entry:
-    op, action = {
-        Status.ARCHIVED: (ChangeOp.ARCHIVE, Action.UPDATE),
-        Status.DELETED: (ChangeOp.TRASH, Action.DELETE),
-        Status.ACTIVE: (ChangeOp.RESTORE, Action.RESTORE),
-    }[status]
+    op, action = STATUS_CHANGE[status]
     return update_entry(
         actor=actor,
         entry_id=entry_id,
@@ -282,8 +318,8 @@ def restore_version(
     old = kept.snapshot
     changes = {name: old[name] for name in ("title", "content", "fields", "status", "tags")}
     changes["expires_at"] = parse_timestamp(old["expires_at"])
-    if old["category_id"] and Category.objects.filter(owner_id=entry.owner_id, id=old["category_id"]).exists():
-        changes["category"] = old["category_id"]
+    exists = Category.objects.filter(owner_id=entry.owner_id, id=old["category_id"]).exists()
+    changes["category"] = old["category_id"] if old["category_id"] and exists else None
     return update_entry(
         actor=actor,
         entry_id=entry_id,
@@ -297,11 +333,20 @@ def restore_version(
 
 
 def delete_entry_forever(
-    *, actor: User | None, entry_id: Any, expected_version: int | None = None, client: ClientInfo | None = None
+    *,
+    actor: User | None,
+    entry_id: Any,
+    expected_version: int | None = None,
+    client: ClientInfo | None = None,
+    trashed_before: datetime | None = None,
 ) -> None:
-    """Delete an entry and its history for good. ACTOR None is the system (trash purge)."""
+    """Delete an entry and its history for good. ACTOR None is the system (the trash purge,
+    which passes TRASHED_BEFORE: an entry restored meanwhile no longer matches, and stays)."""
     with transaction.atomic():
         entries = Entry.objects.filter(owner=actor) if actor else Entry.objects.all()
+        if trashed_before is not None:
+            entries = entries.filter(status=Status.DELETED, trashed_at__lt=trashed_before)
+        lock_owner(entries.filter(id=entry_id).values_list("owner_id", flat=True).get())
         entry = entries.select_for_update(of=("self",)).get(id=entry_id)
         if expected_version is not None and entry.version != expected_version:
             raise VersionConflict(entry.version)

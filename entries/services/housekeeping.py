@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Action
+from entries.feed import lock_owner
 from entries.models import ChangeOp, Entry, Status
 from entries.services.common import keep_versions, record
 from entries.services.entries import delete_entry_forever
@@ -21,18 +22,21 @@ def trash_expired_entries(now: datetime | None = None) -> int:
     """Move entries whose `expires_at` has passed to the trash; safe to run any number of times."""
     now = now or timezone.now()
     moved = 0
+    expired = Entry.objects.filter(expires_at__lte=now).exclude(status=Status.DELETED)
     while True:
+        owner_id = expired.values_list("owner_id", flat=True).first()
+        if owner_id is None:
+            return moved
         with transaction.atomic():
-            # SKIP LOCKED: an entry someone is editing right now is taken on the next run.
+            lock_owner(owner_id)  # one owner per transaction, their row first (entries.feed.lock_owner)
             batch = list(
-                Entry.objects.filter(expires_at__lte=now)
-                .exclude(status=Status.DELETED)
-                .select_for_update(of=("self",), skip_locked=True)
+                expired.filter(owner_id=owner_id)
+                .select_for_update(of=("self",))
                 .prefetch_related("tags")
                 .order_by("id")[:BATCH]
             )
             if not batch:
-                return moved
+                continue  # changed by someone else meanwhile: look again
             keep_versions(batch, None)
             ids = [entry.id for entry in batch]
             Entry.objects.filter(id__in=ids).update(status=Status.DELETED, trashed_at=now, version=F("version") + 1)
@@ -50,7 +54,7 @@ def purge_trash(now: datetime | None = None) -> int:
     )
     for entry_id in ids:
         try:
-            delete_entry_forever(actor=None, entry_id=entry_id)
+            delete_entry_forever(actor=None, entry_id=entry_id, trashed_before=cutoff)
         except Entry.DoesNotExist:
             continue  # restored or deleted meanwhile
     return len(ids)

@@ -10,8 +10,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from accounts.models import Action, User
+from entries.feed import lock_owner
 from entries.models import Category, ChangeOp, Entry, EntryTag, Tag
-from entries.services.common import category_for, keep_versions, record, slug_for
+from entries.services.common import category_for, keep_versions, record, slugs_for
 
 MAX_DEPTH = 5  # a top-level category has depth 0; its children 1; ... down to 5
 STARTER_CATEGORIES = ("Personal", "Work", "Finance", "Home", "Travel")
@@ -42,6 +43,8 @@ def create_starter_categories(user: User) -> None:
 
 def _lock_categories(owner: User) -> None:
     # One writer at a time reshapes a user's tree: cycle and depth checks need a stable tree.
+    # The owner's row comes first, as in every write (entries.feed.lock_owner).
+    lock_owner(owner.id)
     list(Category.objects.filter(owner=owner).select_for_update().values_list("id", flat=True))
 
 
@@ -123,7 +126,13 @@ def delete_category(*, actor: User, category_id: Any) -> None:
             raise ValidationError({"category": ["Starter categories cannot be deleted (rename them if you like)."]})
         for child in Category.objects.filter(parent=category):
             _move(child, category.parent)
-            child.save(update_fields=["parent", "depth", "updated_at"])
+            try:
+                with transaction.atomic():
+                    child.save(update_fields=["parent", "depth", "updated_at"])
+            except IntegrityError:
+                raise ValidationError(
+                    {"category": [f"Its sub-category {child.name!r} would clash with one of the same name above it."]}
+                ) from None
         _change_entries(
             actor,
             Entry.objects.filter(category=category),
@@ -148,6 +157,7 @@ def _change_entries(actor: User, entries: Any, apply: Any) -> None:
 
 def create_tag(*, actor: User, name: Any, color: Any = "") -> Tag:
     name, color = _clean_name(name, 64), _clean_color(color)
+    lock_owner(actor.id)
     try:
         with transaction.atomic():
             return Tag.objects.create(owner=actor, name=name, color=color)
@@ -157,6 +167,7 @@ def create_tag(*, actor: User, name: Any, color: Any = "") -> Tag:
 
 def update_tag(*, actor: User, tag_id: Any, **changes: Any) -> Tag:
     with transaction.atomic():
+        lock_owner(actor.id)
         tag = Tag.objects.select_for_update().get(id=tag_id, owner=actor)
         updated: list[str] = []
         if "color" in changes:
@@ -166,7 +177,7 @@ def update_tag(*, actor: User, tag_id: Any, **changes: Any) -> Tag:
         if renamed:
             tag.name = _clean_name(changes["name"], 64)
             updated.append("name")
-            if Tag.objects.filter(owner=actor, slug=slug_for(tag.name)).exclude(id=tag.id).exists():
+            if Tag.objects.filter(owner=actor, slug=slugs_for([tag.name])[tag.name]).exclude(id=tag.id).exists():
                 raise ValidationError({"name": ["You already have a tag with this name."]})
         tag.save(update_fields=[*updated, "updated_at"])
         tag.refresh_from_db(fields=["slug", "usage_count"])
@@ -177,6 +188,7 @@ def update_tag(*, actor: User, tag_id: Any, **changes: Any) -> Tag:
 
 def delete_tag(*, actor: User, tag_id: Any) -> None:
     with transaction.atomic():
+        lock_owner(actor.id)
         tag = Tag.objects.select_for_update().get(id=tag_id, owner=actor)
         _change_entries(
             actor,
