@@ -23,6 +23,7 @@ COPY . .
 RUN DJANGO_SETTINGS_MODULE=personalpod.settings.production \
     SECRET_KEY=collectstatic-only-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ \
     ALLOWED_HOSTS=build DATABASE_URL=postgresql://build/build DATABASE_POOL=0 \
+    ENCRYPTION_LOCAL_KEYS=1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
     python manage.py collectstatic --no-input \
  && mkdir -p /app/.data \
  && chown -R personalpod:personalpod /app

@@ -112,6 +112,7 @@ class Action(models.TextChoices):
     IDENTITY_REJECTED = "identity_rejected"
     USER_DEACTIVATE = "user_deactivate"
     ACTIVITY_PURGE = "activity_purge"
+    KEY_ROTATE = "key_rotate"
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"

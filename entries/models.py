@@ -139,6 +139,8 @@ class Entry(TimestampedModel):
     # Filled by envelope encryption (secrets and sensitive entries); never searched.
     content_encrypted = models.BinaryField(null=True, blank=True, editable=False)
     fields = models.JSONField(default=dict, blank=True)
+    # A sensitive entry keeps its content and fields only in content_encrypted (not its title).
+    is_sensitive = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="entries")
     tags: models.ManyToManyField[Tag, EntryTag] = models.ManyToManyField(
@@ -168,6 +170,25 @@ class Entry(TimestampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class DataKey(UUIDModel):
+    """A user's 256-bit data key, stored only wrapped by a key-encryption key.
+
+    The newest key that is not retired encrypts new secrets; older ones stay until no
+    ciphertext names them (`manage.py rotate_keys --data-keys` moves everything over).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_keys")
+    wrapped_key = models.BinaryField()
+    kek_provider = models.CharField(max_length=16)
+    kek_id = models.CharField(max_length=2048)
+    kek_version = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["user", "-created_at"], name="datakey_user_recent")]
 
 
 class EntryTag(UUIDModel):

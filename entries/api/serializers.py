@@ -19,6 +19,9 @@ class EntryIn(serializers.Serializer[dict[str, Any]]):
     category = serializers.UUIDField(required=False, allow_null=True)
     tags = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=50)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    is_sensitive = serializers.BooleanField(
+        required=False, help_text="Encrypt the content and fields too (the title stays searchable)."
+    )
 
 
 class EntryChangeIn(EntryIn):
@@ -28,17 +31,41 @@ class EntryChangeIn(EntryIn):
 
 
 class EntryOut(serializers.ModelSerializer[Entry]):
+    """An entry as every reader sees it: secrets are never here (see POST .../reveal/)."""
+
     tags = serializers.SerializerMethodField()
+    has_secret = serializers.SerializerMethodField()
 
     class Meta:
         model = Entry
         fields = (
             "id", "type", "title", "content", "fields", "status", "category", "tags",
-            "expires_at", "version", "created_at", "updated_at",
+            "expires_at", "is_sensitive", "has_secret", "version", "created_at", "updated_at",
         )  # fmt: skip
 
     def get_tags(self, entry: Entry) -> list[str]:
         return sorted((tag.name for tag in entry.tags.all()), key=str.lower)
+
+    def get_has_secret(self, entry: Entry) -> bool:
+        return bool(entry.content_encrypted)
+
+
+class PasswordGeneratorIn(serializers.Serializer[dict[str, Any]]):
+    mode = serializers.ChoiceField(choices=["password", "passphrase"], default="password")
+    length = serializers.IntegerField(min_value=8, max_value=128, default=20)
+    lowercase = serializers.BooleanField(default=True)
+    uppercase = serializers.BooleanField(default=True)
+    digits = serializers.BooleanField(default=True)
+    symbols = serializers.BooleanField(default=True)
+    words = serializers.IntegerField(min_value=3, max_value=12, default=5)
+    separator = serializers.CharField(max_length=3, default="-", trim_whitespace=False)
+    capitalize = serializers.BooleanField(default=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        classes = ("lowercase", "uppercase", "digits", "symbols")
+        if attrs["mode"] == "password" and not any(attrs[name] for name in classes):
+            raise serializers.ValidationError({"lowercase": "Choose at least one kind of character."})
+        return attrs
 
 
 class EntryFilterIn(serializers.Serializer[dict[str, Any]]):

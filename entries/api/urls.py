@@ -1,7 +1,7 @@
 from django.urls import URLPattern, URLResolver
 from rest_framework.routers import SimpleRouter
 
-from entries.api import organize
+from entries.api import generator, organize
 from entries.api.views import EntryViewSet
 from personalpod.routing import api_path
 
@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     *api_path("categories", organize.CategoriesView.as_view(), name="categories"),
     *api_path("categories/<uuid:category_id>", organize.CategoryView.as_view(), name="category"),
     *api_path("tags", organize.TagsView.as_view(), name="tags"),
+    *api_path("password-generator", generator.PasswordGeneratorView.as_view(), name="password-generator"),
     *api_path("tags/<uuid:tag_id>", organize.TagView.as_view(), name="tag"),
     *router.urls,
     *aliases.urls,

@@ -16,7 +16,10 @@ from rest_framework.viewsets import GenericViewSet
 from accounts.models import signed_in_user
 from entries import selectors, services
 from entries.api.serializers import BulkIn, EntryChangeIn, EntryFilterIn, EntryIn, EntryOut, EntryVersionOut, RestoreIn
+from entries.crypto import envelope
+from entries.crypto.keyring import KeyringUnavailable
 from entries.models import Entry, Status
+from entries.services.secrets import reveal_secrets
 from personalpod.http import ClientInfo
 from personalpod.pagination import NewestFirstCursorPagination
 
@@ -73,10 +76,39 @@ class EntryPagination(NewestFirstCursorPagination):
         return (wanted, tiebreak)
 
 
+class DecryptionFailedError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This entry's secrets could not be decrypted; nothing was changed, and it has been logged."
+    default_code = "decryption_failed"
+
+
+class KeysUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The key service cannot be reached; nothing was written. Try again shortly."
+    default_code = "keys_unavailable"
+
+
 class EntryViewSet(GenericViewSet[Entry]):
     serializer_class = EntryOut
     pagination_class = EntryPagination
     lookup_value_regex = "[0-9a-fA-F-]{36}"
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, envelope.DecryptionFailed):
+            exc = DecryptionFailedError()
+        elif isinstance(exc, KeyringUnavailable):
+            response = super().handle_exception(KeysUnavailable())
+            response["Retry-After"] = "10"
+            return response
+        return super().handle_exception(exc)
+
+    @extend_schema(request=None, responses={200: None})
+    @action(detail=True, methods=["post"])
+    def reveal(self, request: Request, pk: str) -> Response:
+        """The entry's secrets (a password's secret and TOTP seed; a sensitive entry's content
+        and fields). Every reveal is in the owner's activity log."""
+        revealed = reveal_secrets(actor=signed_in_user(request), entry_id=pk, client=ClientInfo.from_request(request))
+        return Response({"id": pk, "secrets": revealed}, headers={"Cache-Control": "no-store"})
 
     def _respond(self, entry: Entry, code: int = status.HTTP_200_OK) -> Response:
         entry = selectors.entry_for_reader(reader=signed_in_user(self.request), entry_id=entry.id)

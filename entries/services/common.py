@@ -3,6 +3,7 @@ that goes with each change (version, history row, change feed, activity log)."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -46,10 +47,14 @@ def slugs_for(names: Sequence[str]) -> dict[str, str]:
 
 
 def snapshot(entry: Entry) -> dict[str, Any]:
+    """The entry as stored: secrets stay sealed (the token binds to this entry, so restore works)."""
+    sealed = bytes(entry.content_encrypted) if entry.content_encrypted else None
     return {
         "title": entry.title,
         "content": entry.content,
         "fields": entry.fields,
+        "is_sensitive": entry.is_sensitive,
+        "sealed": base64.b64encode(sealed).decode() if sealed else None,
         "status": entry.status,
         "category_id": str(entry.category_id) if entry.category_id else None,
         "tags": sorted(tag.name for tag in entry.tags.all()),
@@ -133,13 +138,14 @@ def record(
     )
 
 
-def keep_versions(entries: Sequence[Entry], actor: User | None) -> None:
-    """Keep each entry's current state as a history row, before it is changed."""
+def keep_versions(
+    entries: Sequence[Entry], actor: User | None, snapshots: Sequence[dict[str, Any]] | None = None
+) -> None:
+    """Keep each entry's state as a history row, before it is changed (SNAPSHOTS if taken earlier)."""
+    states = snapshots if snapshots is not None else [snapshot(entry) for entry in entries]
     EntryVersion.objects.bulk_create(
         [
-            EntryVersion(
-                entry=entry, version=entry.version, snapshot=snapshot(entry), actor_id=actor.id if actor else None
-            )
-            for entry in entries
+            EntryVersion(entry=entry, version=entry.version, snapshot=state, actor_id=actor.id if actor else None)
+            for entry, state in zip(entries, states, strict=True)
         ]
     )

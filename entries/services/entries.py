@@ -6,6 +6,7 @@ change feed (which bumps the user's `change_seq` under a row lock) and the activ
 
 from __future__ import annotations
 
+import base64
 import calendar
 import uuid
 import zoneinfo
@@ -18,9 +19,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Action, User
+from entries.crypto import envelope
 from entries.feed import lock_owner
 from entries.models import TITLE_MAX_LENGTH, Category, ChangeOp, Entry, EntryType, EntryVersion, Status
-from entries.schemas import clean_fields, parse_timestamp
+from entries.schemas import SECRET_FIELDS, clean_fields, parse_timestamp
 from entries.services.common import (
     VersionConflict,
     category_for,
@@ -28,11 +30,12 @@ from entries.services.common import (
     keep_versions,
     record,
     set_tags,
+    snapshot,
     tags_for,
 )
 from personalpod.http import ClientInfo
 
-EDITABLE = ("title", "content", "fields", "status", "category", "tags", "expires_at")
+EDITABLE = ("title", "content", "fields", "status", "category", "tags", "expires_at", "is_sensitive")
 
 
 def _next_due(due: datetime, recurrence: str, time_zone: str) -> datetime | None:
@@ -91,6 +94,7 @@ def create_entry(
     category: Any = None,
     tags: list[str] | None = None,
     expires_at: Any = None,
+    is_sensitive: bool = False,
     client: ClientInfo | None = None,
     origin_device: uuid.UUID | None = None,
     idempotency_key: str | None = None,
@@ -116,16 +120,21 @@ def create_entry(
         just_done = _task_done_transition(None, cleaned["fields"])
     with transaction.atomic():
         lock_owner(actor.id)
-        entry = Entry.objects.create(
+        entry = Entry(
             owner=actor,
             type=type,
             title=cleaned["title"],
-            content=content or "",
-            fields=cleaned["fields"],
             status=cleaned["status"],
             category=cleaned["category"],
             expires_at=expires_at,
+            is_sensitive=bool(is_sensitive),
         )
+        # Secrets are sealed before the row is written (the id, already made, binds them to it).
+        entry.content, entry.fields, secrets = envelope.split(
+            type, entry.is_sensitive, content or "", cleaned["fields"]
+        )
+        entry.content_encrypted = envelope.seal(entry.id, actor.id, secrets)
+        entry.save(force_insert=True)
         set_tags(entry, tags_for(actor.id, cleaned["tags"]))
         record(
             [entry],
@@ -175,10 +184,17 @@ def update_entry(
         entry = locked_entry(actor, entry_id)
         if expected_version is not None and entry.version != expected_version:
             raise VersionConflict(entry.version)
+        stored = snapshot(entry)  # as stored: secrets sealed
+        touches_secrets = bool({"content", "fields", "is_sensitive"} & set(changes)) and bool(
+            entry.content_encrypted or changes.get("is_sensitive") or entry.type in SECRET_FIELDS
+        )
+        if touches_secrets:
+            secrets = envelope.unseal(entry.id, entry.owner_id, entry.content_encrypted)
+            entry.content, entry.fields = envelope.join(entry.type, entry.content, entry.fields, secrets)
         new = _apply(entry, actor, changes, merge_fields)
         if not new:
             return entry  # nothing actually changed: no new version
-        keep_versions([entry], actor)
+        keep_versions([entry], actor, snapshots=[stored])
         just_done = new.pop("_just_done", False)
         tags = new.pop("tags", None)
         for name, value in new.items():
@@ -197,6 +213,12 @@ def update_entry(
         if just_done:
             _spawn_next_occurrence(entry, actor, client)
             updated.append("fields")
+        if touches_secrets:
+            entry.content, entry.fields, secrets = envelope.split(
+                entry.type, entry.is_sensitive, entry.content, entry.fields
+            )
+            entry.content_encrypted = envelope.seal(entry.id, entry.owner_id, secrets)
+            updated += ["content", "fields", "content_encrypted"]
         entry.save(update_fields=list(dict.fromkeys(updated)))
         if tags is not None:
             set_tags(entry, tags)
@@ -223,6 +245,7 @@ def _apply(entry: Entry, actor: User, changes: dict[str, Any], merge_fields: boo
         "status": lambda v: _clean_status(v, creating=False),
         "category": lambda v: category_for(entry.owner_id, v),
         "expires_at": lambda v: v,
+        "is_sensitive": bool,
     }
     for name, value in changes.items():
         if name in checks:
@@ -317,6 +340,10 @@ def restore_version(
         raise ValidationError({"version": [f"This entry has no version {version} in its history."]})
     old = kept.snapshot
     changes = {name: old[name] for name in ("title", "content", "fields", "status", "tags")}
+    if old.get("sealed"):
+        secrets = envelope.unseal(entry.id, entry.owner_id, base64.b64decode(old["sealed"]))
+        changes["content"], changes["fields"] = envelope.join(entry.type, old["content"], old["fields"], secrets)
+    changes["is_sensitive"] = old.get("is_sensitive", False)
     changes["expires_at"] = parse_timestamp(old["expires_at"])
     exists = Category.objects.filter(owner_id=entry.owner_id, id=old["category_id"]).exists()
     changes["category"] = old["category_id"] if old["category_id"] and exists else None

@@ -307,3 +307,24 @@ if IDENTITY_JWKS_URL and not (IDENTITY_ISSUER and IDENTITY_AUDIENCE):
 
 # Where people reach this instance: used in links sent by e-mail.
 PUBLIC_URL = env.url("PUBLIC_URL", "http://127.0.0.1:8000", schemes=("http", "https"))
+
+# Envelope encryption of secrets: each user's data key is wrapped by a key-encryption key
+# from `local` master keys (ENCRYPTION_LOCAL_KEYS="1:<base64 32 bytes>,2:...") or AWS KMS.
+ENCRYPTION_PROVIDER = env.choice("ENCRYPTION_PROVIDER", ("local", "kms"), "local")
+ENCRYPTION_LOCAL_KEYS = env.string("ENCRYPTION_LOCAL_KEYS", "")
+ENCRYPTION_KMS_KEY_ID = env.string("ENCRYPTION_KMS_KEY_ID", "")
+ENCRYPTION_KMS_ENDPOINT = env.url("ENCRYPTION_KMS_ENDPOINT", "", schemes=("http", "https"))
+ENCRYPTION_KMS_REGION = env.string("ENCRYPTION_KMS_REGION", DYNAMODB_REGION)
+if ENCRYPTION_PROVIDER == "kms" and not ENCRYPTION_KMS_KEY_ID:
+    from personalpod.env import ConfigError
+
+    raise ConfigError("ENCRYPTION_KMS_KEY_ID: required when ENCRYPTION_PROVIDER is kms")
+if ENCRYPTION_PROVIDER == "local" and not ENCRYPTION_LOCAL_KEYS:
+    # Development and tests only (production.py refuses it): a key derived from SECRET_KEY.
+    import base64
+    import hashlib
+
+    ENCRYPTION_LOCAL_KEYS = "1:" + base64.b64encode(hashlib.sha256(f"kek:{SECRET_KEY}".encode()).digest()).decode()
+    ENCRYPTION_LOCAL_KEYS_DERIVED = True
+else:
+    ENCRYPTION_LOCAL_KEYS_DERIVED = False

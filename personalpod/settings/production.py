@@ -2,7 +2,13 @@
 
 from personalpod.env import ConfigError, env
 from personalpod.settings.base import *  # noqa: F403
-from personalpod.settings.base import INSECURE_DEFAULT_SECRET_KEY, LOG_LEVEL, SECRET_KEY, logging_config
+from personalpod.settings.base import (
+    ENCRYPTION_LOCAL_KEYS_DERIVED,
+    INSECURE_DEFAULT_SECRET_KEY,
+    LOG_LEVEL,
+    SECRET_KEY,
+    logging_config,
+)
 
 DEBUG = env.boolean("DEBUG", False)
 if DEBUG:
@@ -11,6 +17,9 @@ if SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY or SECRET_KEY.startswith("django-in
     raise ConfigError("SECRET_KEY: required in production (the development default is refused)")
 if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
     raise ConfigError("SECRET_KEY: too weak for production (at least 50 characters, varied)")
+
+if ENCRYPTION_LOCAL_KEYS_DERIVED:
+    raise ConfigError("ENCRYPTION_LOCAL_KEYS: required in production (or ENCRYPTION_PROVIDER=kms)")
 
 ALLOWED_HOSTS = env.strings("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:

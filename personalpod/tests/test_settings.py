@@ -76,7 +76,8 @@ def test_database_url_without_a_database_is_refused() -> None:
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {key: value for key, value in os.environ.items() if key not in ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS")}
+    ours = ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "ENCRYPTION_LOCAL_KEYS", "ENCRYPTION_PROVIDER")
+    base = {key: value for key, value in os.environ.items() if key not in ours}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -88,7 +89,11 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-PRODUCTION = {"SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "pod.example.com"}
+PRODUCTION = {
+    "SECRET_KEY": STRONG_KEY,
+    "ALLOWED_HOSTS": "pod.example.com",
+    "ENCRYPTION_LOCAL_KEYS": "1:" + "A" * 43 + "=",
+}
 
 
 @pytest.mark.parametrize(
@@ -102,6 +107,8 @@ PRODUCTION = {"SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "pod.example.com"}
         ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS"),
         ({"REDIS_URL": "not-a-url"}, "REDIS_URL"),
         ({"DATABASE_URL": "mysql://db/personalpod"}, "DATABASE_URL"),
+        ({"ENCRYPTION_LOCAL_KEYS": ""}, "ENCRYPTION_LOCAL_KEYS"),
+        ({"ENCRYPTION_PROVIDER": "kms"}, "ENCRYPTION_KMS_KEY_ID"),
     ],
 )
 def test_production_refuses_insecure_or_malformed_values_in_one_line(overrides: dict[str, str], variable: str) -> None:
