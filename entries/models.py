@@ -11,6 +11,9 @@ from typing import Any, ClassVar
 
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -21,13 +24,14 @@ from personalpod.models import TimestampedModel, UUIDModel
 TITLE_MAX_LENGTH = 300
 
 
-def touch_updated_at(name: str = "touch_updated_at") -> pgtrigger.Trigger:
-    """A trigger that stamps `updated_at` on every update that changes the row."""
+def touch_updated_at(name: str = "touch_updated_at", exclude: list[str] | None = None) -> pgtrigger.Trigger:
+    """A trigger that stamps `updated_at` on every update that changes the row (derived
+    columns in EXCLUDE do not count as a change)."""
     return pgtrigger.Trigger(
         name=name,
         operation=pgtrigger.Update,
         when=pgtrigger.Before,
-        condition=pgtrigger.AnyChange(),
+        condition=pgtrigger.AnyChange(exclude=exclude),
         # clock_timestamp(), not now(): the moment of the change, not of its transaction.
         func="NEW.updated_at = clock_timestamp(); RETURN NEW;",
     )
@@ -71,7 +75,15 @@ class Category(TimestampedModel):
             models.CheckConstraint(condition=~Q(parent=models.F("id")), name="category_not_its_own_parent"),
             models.CheckConstraint(condition=Q(depth__lt=8), name="category_depth_bounded"),
         ]
-        triggers: ClassVar = [touch_updated_at()]
+        triggers: ClassVar = [
+            touch_updated_at(),
+            pgtrigger.Trigger(
+                name="refresh_search_on_rename",
+                operation=pgtrigger.UpdateOf("name"),
+                when=pgtrigger.After,
+                func="UPDATE entries_entry SET search_vector = NULL WHERE category_id = NEW.id; RETURN NULL;",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -100,6 +112,16 @@ class Tag(TimestampedModel):
                     NEW.slug := trim(both '-' from regexp_replace(lower(NEW.name), '[^[:alnum:]]+', '-', 'g'));
                     IF NEW.slug = '' THEN NEW.slug := 'tag'; END IF;
                     RETURN NEW;
+                """,
+            ),
+            pgtrigger.Trigger(
+                name="refresh_search_on_rename",
+                operation=pgtrigger.UpdateOf("name"),
+                when=pgtrigger.After,
+                func="""
+                    UPDATE entries_entry SET search_vector = NULL
+                    WHERE id IN (SELECT entry_id FROM entries_entrytag WHERE tag_id = NEW.id);
+                    RETURN NULL;
                 """,
             ),
             pgtrigger.Trigger(
@@ -149,6 +171,11 @@ class Entry(TimestampedModel):
     expires_at = models.DateTimeField(null=True, blank=True)
     trashed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    # Kept by the database (see the refresh_search trigger and entries_search_document()):
+    # title A, tags and category B, plain content and searchable fields C, in the owner's
+    # search language. Only plain columns go in, so nothing encrypted ever does.
+    search_vector = SearchVectorField(null=True, editable=False)
+    keywords = ArrayField(models.CharField(max_length=100), default=list, blank=True, editable=False)
 
     objects = EntryQuerySet.as_manager()
 
@@ -161,12 +188,29 @@ class Entry(TimestampedModel):
             models.Index(fields=["category"], name="entry_category"),
             models.Index(fields=["expires_at"], name="entry_expiring", condition=Q(expires_at__isnull=False)),
             models.Index(fields=["trashed_at"], name="entry_trashed", condition=Q(status="deleted")),
+            GinIndex(fields=["search_vector"], name="entry_search"),
+            GinIndex(fields=["title"], opclasses=["gin_trgm_ops"], name="entry_title_trigram"),
         ]
         constraints: ClassVar = [
             models.CheckConstraint(condition=Q(type__in=EntryType.values), name="entry_type_known"),
             models.CheckConstraint(condition=Q(status__in=Status.values), name="entry_status_known"),
         ]
-        triggers: ClassVar = [touch_updated_at()]
+        triggers: ClassVar = [
+            touch_updated_at(exclude=["search_vector", "keywords"]),
+            pgtrigger.Trigger(
+                name="refresh_search",
+                operation=pgtrigger.Insert
+                | pgtrigger.UpdateOf("title", "content", "fields", "type", "category_id", "owner_id", "search_vector"),
+                when=pgtrigger.Before,
+                func="""
+                    NEW.search_vector := entries_search_document(
+                        NEW.id, NEW.owner_id, NEW.title, NEW.content, NEW.type, NEW.fields, NEW.category_id
+                    );
+                    NEW.keywords := entries_keywords(NEW.search_vector);
+                    RETURN NEW;
+                """,
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -203,13 +247,21 @@ class EntryTag(UUIDModel):
                 name="count_tag_added",
                 operation=pgtrigger.Insert,
                 when=pgtrigger.After,
-                func="UPDATE entries_tag SET usage_count = usage_count + 1 WHERE id = NEW.tag_id; RETURN NULL;",
+                func="""
+                    UPDATE entries_tag SET usage_count = usage_count + 1 WHERE id = NEW.tag_id;
+                    UPDATE entries_entry SET search_vector = NULL WHERE id = NEW.entry_id;
+                    RETURN NULL;
+                """,
             ),
             pgtrigger.Trigger(
                 name="count_tag_removed",
                 operation=pgtrigger.Delete,
                 when=pgtrigger.After,
-                func="UPDATE entries_tag SET usage_count = usage_count - 1 WHERE id = OLD.tag_id; RETURN NULL;",
+                func="""
+                    UPDATE entries_tag SET usage_count = usage_count - 1 WHERE id = OLD.tag_id;
+                    UPDATE entries_entry SET search_vector = NULL WHERE id = OLD.entry_id;
+                    RETURN NULL;
+                """,
             ),
             pgtrigger.Trigger(
                 name="count_tag_moved",
@@ -219,6 +271,7 @@ class EntryTag(UUIDModel):
                 func="""
                     UPDATE entries_tag SET usage_count = usage_count - 1 WHERE id = OLD.tag_id;
                     UPDATE entries_tag SET usage_count = usage_count + 1 WHERE id = NEW.tag_id;
+                    UPDATE entries_entry SET search_vector = NULL WHERE id = NEW.entry_id;
                     RETURN NULL;
                 """,
             ),

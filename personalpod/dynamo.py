@@ -151,3 +151,24 @@ def drop_tables() -> list[str]:
 
 def endpoint_label() -> str:
     return settings.DYNAMODB_ENDPOINT or f"AWS ({settings.DYNAMODB_REGION})"
+
+
+class CircuitBreaker:
+    """After a failure, stop calling DynamoDB for a while: an outage must not add a timeout
+    to every request that could be answered from PostgreSQL alone."""
+
+    def __init__(self, pause_seconds: float = 30.0) -> None:
+        self.pause_seconds = pause_seconds
+        self.open_until = 0.0
+
+    def allows(self) -> bool:
+        return time.monotonic() >= self.open_until
+
+    def failed(self) -> None:
+        self.open_until = time.monotonic() + self.pause_seconds
+
+    def succeeded(self) -> None:
+        self.open_until = 0.0
+
+
+breaker = CircuitBreaker()

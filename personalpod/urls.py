@@ -3,7 +3,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as account_views
-from personalpod import views
+from personalpod import metrics, views
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", views.ApiRoot.as_view(), name="api-root"),
@@ -13,6 +13,7 @@ api_v1: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     # Staff sign in and out through the same pages (throttled, logged) as everyone else.
     path("admin/login/", views.admin_login_redirect),
     path("admin/logout/", account_views.logout_view),

@@ -2,6 +2,7 @@ from django.urls import URLPattern, URLResolver
 from rest_framework.routers import SimpleRouter
 
 from entries.api import generator, organize
+from entries.api.search import SearchView
 from entries.api.views import EntryViewSet
 from personalpod.routing import api_path
 
@@ -16,6 +17,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     *api_path("categories", organize.CategoriesView.as_view(), name="categories"),
     *api_path("categories/<uuid:category_id>", organize.CategoryView.as_view(), name="category"),
     *api_path("tags", organize.TagsView.as_view(), name="tags"),
+    *api_path("search", SearchView.as_view(), name="search"),
     *api_path("password-generator", generator.PasswordGeneratorView.as_view(), name="password-generator"),
     *api_path("tags/<uuid:tag_id>", organize.TagView.as_view(), name="tag"),
     *router.urls,

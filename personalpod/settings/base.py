@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -328,3 +329,7 @@ if ENCRYPTION_PROVIDER == "local" and not ENCRYPTION_LOCAL_KEYS:
     ENCRYPTION_LOCAL_KEYS_DERIVED = True
 else:
     ENCRYPTION_LOCAL_KEYS_DERIVED = False
+
+# Cached search pages: their keys are HMACs of the query under this secret (never the words).
+SEARCH_CACHE_SECRET = env.string("SEARCH_CACHE_SECRET", f"search-cache:{SECRET_KEY}")
+SEARCH_CACHE_TTL_SECONDS = env.integer("SEARCH_CACHE_TTL_SECONDS", 3600, minimum=1)

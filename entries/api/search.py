@@ -1,0 +1,78 @@
+"""GET /api/v1/search/: full-text search, cached per reader in DynamoDB."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+from rest_framework.views import APIView
+
+from accounts.models import User, signed_in_user
+from entries import search, search_cache
+from entries.api.serializers import EntryFilterIn
+
+
+class SearchIn(EntryFilterIn):
+    q = serializers.CharField(max_length=search.MAX_QUERY_LENGTH, trim_whitespace=True)
+    page = serializers.IntegerField(min_value=1, max_value=50, default=1)
+    page_size = serializers.IntegerField(min_value=1, max_value=50, default=20)
+
+    def validate_q(self, value: str) -> str:
+        cleaned = search.clean_query(value)
+        if not cleaned:
+            raise serializers.ValidationError("Type something to search for.")
+        return cleaned
+
+
+FILTERS = ("type", "status", "category", "tags", "tags_any")
+
+
+class SearchView(APIView):
+    @extend_schema(parameters=[SearchIn], responses={200: None})
+    def get(self, request: Request) -> Response:
+        params = SearchIn(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        reader = signed_in_user(request)
+        filters = {name: data[name] for name in FILTERS if name in data}
+        normalised = {"q": data["q"].lower(), "page": data["page"], "size": data["page_size"], **filters}
+        term = search_cache.search_term(reader.id, normalised)
+        change_seq = User.objects.values_list("change_seq", flat=True).get(id=reader.id)
+        page = search_cache.get(reader.id, term, change_seq)
+        cached = page is not None
+        if page is None:
+            page = _search(reader, data, filters)
+            search_cache.put(reader.id, term, change_seq, page)
+        body: dict[str, Any] = {
+            "results": page["results"],
+            "next": replace_query_param(request.build_absolute_uri(), "page", data["page"] + 1)
+            if page["has_next"]
+            else None,
+            "count": page["count"],
+            "count_display": f"{page['count']:,}+" if page["count_capped"] else f"{page['count']:,}",
+            "cached": cached,
+        }
+        if page.get("suggestion"):
+            body["suggestion"] = page["suggestion"]
+        return Response(body, headers={"Cache-Control": "private, no-store"})
+
+
+def _search(reader: User, data: dict[str, Any], filters: dict[str, Any]) -> dict[str, Any]:
+    page = search.search_entries(
+        reader=reader,
+        q=data["q"],
+        page=data["page"],
+        page_size=data["page_size"],
+        types=filters.get("type", ()),
+        statuses=filters.get("status", ()),
+        category=filters.get("category"),
+        tags_all=filters.get("tags", ()),
+        tags_any=filters.get("tags_any", ()),
+    ).as_dict()
+    for hit in page["results"]:
+        hit["id"] = str(hit["id"])
+    return page

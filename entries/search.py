@@ -1,0 +1,172 @@
+"""Full-text search over a reader's entries (DESIGN.md, "Search").
+
+`websearch_to_tsquery` in the reader's language, with the last word also matched as a
+prefix (search as you type); ranking over at most CANDIDATES matches, so a common word
+never ranks the whole vault; `ts_headline` only on the page returned; when nothing
+matches, trigram similarity on titles and tags ("did you mean").
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, TrigramWordSimilarity
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet
+
+from accounts.models import User
+from entries.models import Entry, Status, Tag
+from entries.selectors import entries_for_reader
+
+CANDIDATES = 1000
+MAX_QUERY_LENGTH = 500
+# Ranking weights for D, C, B, A: a title hit outranks a tag or category hit, which
+# outranks a content hit.
+WEIGHTS = [0.05, 0.2, 0.5, 1.0]
+_MARK_START, _MARK_END = "\x02", "\x03"
+_LAST_WORD = re.compile(r"(\w+)$")
+
+
+@dataclass
+class Hit:
+    id: uuid.UUID
+    type: str
+    title: str
+    snippet: str
+    rank: float
+
+
+@dataclass
+class SearchPage:
+    results: list[Hit]
+    count: int
+    count_capped: bool
+    has_next: bool
+    suggestion: str | None = None
+    fuzzy: bool = False
+    filters: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def clean_query(q: str) -> str:
+    return " ".join(q.split())
+
+
+def build_query(q: str, config: str) -> SearchQuery:
+    """websearch syntax for the whole text, plus its last word as a prefix while typing."""
+    query = SearchQuery(q, search_type="websearch", config=config)
+    last = _LAST_WORD.search(q)
+    if last and not q.endswith((" ", '"')) and not q[: last.start()].rstrip().endswith("-"):
+        prefix = SearchQuery(f"{last.group(1)}:*", search_type="raw", config=config)
+        head = q[: last.start()].strip()
+        # "lisbon tra" matches "Lisbon travel": the last word as typed, or as a prefix.
+        query = query | (SearchQuery(head, search_type="websearch", config=config) & prefix) if head else query | prefix
+    return query
+
+
+def _marked(text: str | None) -> str:
+    """Escape a headline for HTML, then turn the sentinels ts_headline put round hits into <mark>."""
+    return html.escape(text or "").replace(_MARK_START, "<mark>").replace(_MARK_END, "</mark>")
+
+
+def search_entries(*, reader: User, q: str, page: int = 1, page_size: int = 20, **filters: Any) -> SearchPage:
+    config = reader.search_language or "english"
+    query = build_query(q, config)
+    scope = entries_for_reader(reader=reader, **filters)
+    matches = scope.filter(search_vector=query)
+    candidate_ids = list(matches.order_by().values_list("id", flat=True)[: CANDIDATES + 1])
+    capped = len(candidate_ids) > CANDIDATES
+    candidate_ids = candidate_ids[:CANDIDATES]
+    if not candidate_ids:
+        return _fuzzy(reader, q, scope, page_size) if page == 1 else SearchPage([], 0, False, False)
+    offset = (page - 1) * page_size
+    ranked = list(
+        Entry.objects.filter(id__in=candidate_ids)
+        .annotate(rank=SearchRank(F("search_vector"), query, weights=WEIGHTS))
+        .order_by("-rank", "-updated_at", "id")
+        .values_list("id", "rank")[offset : offset + page_size + 1]
+    )
+    has_next = len(ranked) > page_size
+    ranked = ranked[:page_size]
+    return SearchPage(
+        results=_headlines(ranked, query, config),
+        count=len(candidate_ids),
+        count_capped=capped,
+        has_next=has_next,
+    )
+
+
+def _headlines(ranked: list[tuple[uuid.UUID, float]], query: SearchQuery, config: str) -> list[Hit]:
+    """Titles and snippets with highlighted hits, for the returned page only."""
+    options: dict[str, Any] = {"start_sel": _MARK_START, "stop_sel": _MARK_END, "config": config}
+    rows = {
+        row["id"]: row
+        for row in Entry.objects.filter(id__in=[entry_id for entry_id, _ in ranked])
+        .annotate(
+            title_marked=SearchHeadline("title", query, highlight_all=True, **options),
+            snippet=SearchHeadline("content", query, max_words=35, min_words=15, max_fragments=2, **options),
+        )
+        .values("id", "type", "title_marked", "snippet", "fields")
+    }
+    hits = []
+    for entry_id, rank in ranked:
+        row = rows[entry_id]
+        snippet = row["snippet"] or ""
+        if _MARK_START not in snippet:
+            snippet = _field_text(row["type"], row["fields"])[:240]
+        hits.append(Hit(entry_id, row["type"], _marked(row["title_marked"]), _marked(snippet), round(rank, 4)))
+    return hits
+
+
+def _field_text(entry_type: str, fields: dict[str, Any]) -> str:
+    if entry_type == "bookmark":
+        return str(fields.get("description") or fields.get("url") or "")
+    if entry_type == "contact":
+        return " · ".join(filter(None, [fields.get("organisation"), *fields.get("emails", [])]))
+    return str(fields.get("notes") or fields.get("description") or "")
+
+
+def _fuzzy(reader: User, q: str, scope: QuerySet[Entry], page_size: int) -> SearchPage:
+    """Nothing matched as typed: entries whose title or tags are close to the words ("did you mean")."""
+    words = " ".join(re.findall(r"\w+", q))
+    if len(words) < 3:
+        return SearchPage([], 0, False, False)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # %> is index-assisted (entry_title_trigram); 0.4 lets one or two typos through.
+        cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold = 0.4")
+        tags = list(
+            Tag.objects.filter(owner=reader, name__trigram_word_similar=words)
+            .annotate(similarity=TrigramWordSimilarity(words, "name"))
+            .order_by("-similarity")
+            .values_list("id", "name", "similarity")[:5]
+        )
+        close = (
+            scope.filter(Q(title__trigram_word_similar=words) | Q(entry_tags__tag_id__in=[t[0] for t in tags]))
+            .exclude(status=Status.DELETED)
+            .annotate(similarity=TrigramWordSimilarity(words, "title"))
+            .order_by("-similarity", "-updated_at")
+            .distinct()
+            .values_list("id", "type", "title", "similarity")[:page_size]
+        )
+        results = [Hit(i, t, html.escape(title), "", round(s, 4)) for i, t, title, s in close]
+    suggestion = _suggest(words, [title for _, _, title, _ in close], [name for _, name, _ in tags])
+    return SearchPage(results, len(results), False, False, suggestion=suggestion, fuzzy=True)
+
+
+def _suggest(words: str, titles: list[str], tags: list[str]) -> str | None:
+    """The closest single word from the matching titles and tags, e.g. "pasport" -> "passport"."""
+    from difflib import get_close_matches
+
+    vocabulary = {w.lower() for text in [*titles, *tags] for w in re.findall(r"\w{3,}", text)}
+    suggestions = []
+    for word in words.lower().split():
+        close = get_close_matches(word, vocabulary, n=1, cutoff=0.6)
+        suggestions.append(close[0] if close else word)
+    suggestion = " ".join(suggestions)
+    return suggestion if suggestion != words.lower() else None

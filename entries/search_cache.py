@@ -1,0 +1,77 @@
+"""Search result pages cached in the DynamoDB search index table (seed 001).
+
+The sort key holds an HMAC of the normalised query and filters, never the words typed:
+search terms can be as private as the entries. A page is served only while its
+`change_seq` equals the reader's current one, so any write makes older pages stale at
+once; TTL removes them later (readers check it: DynamoDB Local never expires items).
+If DynamoDB is away, search goes on from PostgreSQL and only the error is counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from pynamodb.exceptions import PynamoDBException
+
+from entries.dynamo import SearchIndexItem
+from personalpod import dynamo, metrics
+
+logger = logging.getLogger(__name__)
+SEARCH_TYPE = "fulltext"
+
+
+def search_term(user_id: Any, normalised: dict[str, Any]) -> str:
+    message = f"{user_id}:{json.dumps(normalised, sort_keys=True, default=str)}".encode()
+    return hmac.new(settings.SEARCH_CACHE_SECRET.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _key(user_id: Any, term: str) -> tuple[str, str]:
+    return f"USER#{user_id}", f"SEARCH#{SEARCH_TYPE}#{term}"
+
+
+def get(user_id: Any, term: str, change_seq: int) -> dict[str, Any] | None:
+    if not dynamo.breaker.allows():
+        metrics.incr("personalpod_search_cache_total", outcome="error")
+        return None
+    try:
+        item = SearchIndexItem.get(*_key(user_id, term))
+    except SearchIndexItem.DoesNotExist:
+        item = None
+    except PynamoDBException:
+        dynamo.breaker.failed()
+        logger.warning("search cache unreachable; searching PostgreSQL", exc_info=True)
+        metrics.incr("personalpod_search_cache_total", outcome="error")
+        return None
+    dynamo.breaker.succeeded()
+    if item is None or item.change_seq != change_seq or item.expires_at <= timezone.now():
+        metrics.incr("personalpod_search_cache_total", outcome="miss")
+        return None
+    metrics.incr("personalpod_search_cache_total", outcome="hit")
+    return item.results  # type: ignore[no-any-return]
+
+
+def put(user_id: Any, term: str, change_seq: int, page: dict[str, Any]) -> None:
+    if not dynamo.breaker.allows():
+        return
+    now = timezone.now()
+    pk, sk = _key(user_id, term)
+    try:
+        SearchIndexItem(
+            pk,
+            sk,
+            gsi1pk=f"USER#{user_id}#TYPE#{SEARCH_TYPE}",
+            gsi1sk=f"TIMESTAMP#{now.isoformat()}",
+            change_seq=change_seq,
+            results=page,
+            expires_at=now + timedelta(seconds=settings.SEARCH_CACHE_TTL_SECONDS),
+        ).save()
+    except PynamoDBException:
+        dynamo.breaker.failed()
+        logger.warning("search cache unreachable; result not cached", exc_info=True)

@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from entries import services
+from entries.dynamo import SearchIndexItem
+from entries.models import Entry, Tag
+from personalpod import dynamo, metrics
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def closed_breaker() -> None:
+    dynamo.breaker.succeeded()
+
+
+def search(api: APIClient, q: str, **params: Any) -> Any:
+    response = api.get("/api/v1/search/", {"q": q, **params})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def titles(body: Any) -> list[str]:
+    return [hit["title"].replace("<mark>", "").replace("</mark>", "") for hit in body["results"]]
+
+
+def test_a_title_hit_ranks_above_a_tag_hit_above_a_content_hit(alice: User, api: APIClient) -> None:
+    services.create_entry(actor=alice, type="note", title="Misc", content="about the harbour at night")
+    services.create_entry(actor=alice, type="note", title="Other", tags=["harbour"])
+    services.create_entry(actor=alice, type="note", title="Harbour walk")
+    assert titles(search(api, "harbour")) == ["Harbour walk", "Other", "Misc"]
+
+
+def test_words_in_a_tag_and_in_the_category_name_are_found(alice: User, api: APIClient) -> None:
+    work = alice.categories.get(name="Work")
+    services.create_entry(actor=alice, type="note", title="A", category=work.id)
+    services.create_entry(actor=alice, type="note", title="B", tags=["zeppelin"])
+    assert titles(search(api, "work")) == ["A"]
+    assert titles(search(api, "zeppelin")) == ["B"]
+
+
+def test_searchable_fields_are_found_and_highlighted(alice: User, api: APIClient) -> None:
+    services.create_entry(actor=alice, type="bookmark", title="Docs", fields={"url": "https://docs.djangoproject.com/"})
+    services.create_entry(actor=alice, type="contact", title="Sam", fields={"organisation": "Umbrella Corp"})
+    services.create_entry(actor=alice, type="note", title="Plain", content="the <b>quokka</b> smiles & <script>")
+    assert titles(search(api, "djangoproject")) == ["Docs"]
+    assert titles(search(api, "umbrella")) == ["Sam"]
+    hit = search(api, "quokka")["results"][0]
+    assert "<mark>quokka</mark>" in hit["snippet"]
+    assert "<b>" not in hit["snippet"]  # the entry's own markup never reaches the page as markup
+
+
+def test_the_vector_follows_bulk_updates_tag_renames_and_category_renames(alice: User, api: APIClient) -> None:
+    entry = services.create_entry(actor=alice, type="note", title="Before", tags=["oldtag"])
+    Entry.objects.filter(id=entry.id).update(title="Kumquat")
+    assert titles(search(api, "kumquat")) == ["Kumquat"]
+    tag = Tag.objects.get(owner=alice, name="oldtag")
+    services.update_tag(actor=alice, tag_id=tag.id, name="persimmon")
+    assert titles(search(api, "persimmon")) == ["Kumquat"]
+    assert search(api, "oldtag")["results"] == [] or search(api, "oldtag")["count"] == 0
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE entries_entry SET content = 'durian' WHERE id = %s", [entry.id])
+    assert titles(search(api, "durian")) == ["Kumquat"]
+
+
+def test_keywords_are_the_entrys_top_terms(alice: User, api: APIClient) -> None:
+    entry = services.create_entry(actor=alice, type="note", title="Sourdough bread", content="bread flour water bread")
+    body = api.get(f"/api/v1/entries/{entry.id}/").json()
+    assert body["keywords"][:2] == ["bread", "sourdough"]
+
+
+def test_a_secret_is_never_found(alice: User, api: APIClient) -> None:
+    services.create_entry(actor=alice, type="password", title="Bank", fields={"secret": "xylophonic"})
+    services.create_entry(actor=alice, type="note", title="Diary", content="zanzibar", is_sensitive=True)
+    assert search(api, "xylophonic")["results"] == []
+    assert search(api, "zanzibar")["results"] == []
+    assert titles(search(api, "diary")) == ["Diary"]
+
+
+def test_phrase_exclusion_or_and_prefix_queries(alice: User, api: APIClient) -> None:
+    services.create_entry(actor=alice, type="note", title="Red apple pie")
+    services.create_entry(actor=alice, type="note", title="Apple red tart")
+    services.create_entry(actor=alice, type="note", title="Green apple")
+    assert titles(search(api, '"red apple"')) == ["Red apple pie"]
+    assert sorted(titles(search(api, "apple -red"))) == ["Green apple"]
+    assert sorted(titles(search(api, "pie or tart"))) == ["Apple red tart", "Red apple pie"]
+    assert sorted(titles(search(api, "gre"))) == ["Green apple"]  # as you type
+    assert sorted(titles(search(api, "apple ta"))) == ["Apple red tart"]
+
+
+def test_a_typo_falls_back_to_similar_titles_with_a_suggestion(alice: User, api: APIClient) -> None:
+    services.create_entry(actor=alice, type="note", title="Passport renewal")
+    body = search(api, "pasport")
+    assert titles(body) == ["Passport renewal"]
+    assert body["suggestion"] == "passport"
+
+
+def test_another_users_entries_never_appear(alice: User, bob: User, api: APIClient) -> None:
+    services.create_entry(actor=bob, type="note", title="Bob's aubergine")
+    assert search(api, "aubergine")["results"] == []
+    assert search(api, "aubergne")["results"] == []  # nor through the typo fallback
+
+
+def test_filters_and_pages(alice: User, api: APIClient) -> None:
+    for n in range(25):
+        services.create_entry(actor=alice, type="note" if n % 2 else "task", title=f"Lemon {n}")
+    first = search(api, "lemon", page_size=10)
+    assert (len(first["results"]), first["count"], first["count_display"]) == (10, 25, "25")
+    assert first["next"] is not None
+    assert len(api.get(first["next"]).json()["results"]) == 10
+    assert search(api, "lemon", type="task")["count"] == 13
+
+
+def test_a_cached_page_is_served_until_a_write(alice: User, api: APIClient) -> None:
+    services.create_entry(actor=alice, type="note", title="Tangerine")
+    assert search(api, "tangerine")["cached"] is False
+    assert search(api, "tangerine")["cached"] is True
+    items = list(SearchIndexItem.query(f"USER#{alice.id}"))
+    assert items
+    assert all("tangerine" not in item.sk for item in items)
+    services.create_entry(actor=alice, type="note", title="Tangerine two")
+    fresh = search(api, "tangerine")
+    assert (fresh["cached"], fresh["count"]) == (False, 2)
+    assert metrics.counters().get('personalpod_search_cache_total{outcome="hit"}', 0) >= 1
+
+
+def test_search_works_with_dynamodb_down(alice: User, api: APIClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    services.create_entry(actor=alice, type="note", title="Rambutan")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setattr(SearchIndexItem.Meta, "host", f"http://127.0.0.1:{closed}")
+    monkeypatch.setattr(SearchIndexItem.Meta, "max_retry_attempts", 0)
+    monkeypatch.setattr(SearchIndexItem, "_connection", None)
+    body = search(api, "rambutan")
+    assert titles(body) == ["Rambutan"]
+    assert body["cached"] is False
+    assert not dynamo.breaker.allows()  # the next searches skip DynamoDB for a while
+    assert titles(search(api, "rambutan")) == ["Rambutan"]
+    assert "personalpod_search_cache_total" in APIClient().get("/metrics").content.decode()
+    monkeypatch.undo()
+    SearchIndexItem._connection = None
+
+
+@pytest.mark.parametrize("q", ["", "   "])
+def test_an_empty_query_is_a_400(api: APIClient, q: str) -> None:
+    response = api.get("/api/v1/search/", {"q": q})
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["q"]
+
+
+def test_a_query_over_500_characters_is_a_400(api: APIClient) -> None:
+    response = api.get("/api/v1/search/", {"q": "a" * 501})
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["q"]
+
+
+@pytest.mark.parametrize(
+    "q",
+    ["the and of", '"unbalanced', "-", "or", "!!!", "' OR 1=1; DROP TABLE entries_entry; --", "a & b | !c",
+     "日本語のメモ", "émoji 🎉", "\\", ":*", "x:* & y", "(((", "a" * 500],
+)  # fmt: skip
+def test_odd_queries_never_fail(alice: User, api: APIClient, q: str) -> None:
+    services.create_entry(actor=alice, type="note", title="Something")
+    response = api.get("/api/v1/search/", {"q": q})
+    assert response.status_code == 200, response.content
+    assert Entry.objects.filter(owner=alice).count() == 1
+
+
+def test_signed_out_is_401() -> None:
+    assert APIClient().get("/api/v1/search/", {"q": "x"}).status_code == 401
+
+
+def test_search_takes_a_bounded_number_of_queries(
+    alice: User, api: APIClient, django_assert_max_num_queries: Any
+) -> None:
+    for n in range(30):
+        services.create_entry(actor=alice, type="note", title=f"Olive {n}", tags=["grove"])
+    with django_assert_max_num_queries(5):
+        search(api, "olive", page_size=30)
