@@ -196,7 +196,8 @@ class Entry(TimestampedModel):
             models.CheckConstraint(condition=Q(status__in=Status.values), name="entry_status_known"),
         ]
         triggers: ClassVar = [
-            touch_updated_at(exclude=["search_vector", "keywords"]),
+            # Derived columns, and secrets re-sealed by key rotation, are not a change a person made.
+            touch_updated_at(exclude=["search_vector", "keywords", "content_encrypted"]),
             pgtrigger.Trigger(
                 name="refresh_search",
                 operation=pgtrigger.Insert

@@ -13,8 +13,10 @@ class EntryIn(serializers.Serializer[dict[str, Any]]):
 
     type = serializers.ChoiceField(choices=EntryType.choices)
     title = serializers.CharField(max_length=TITLE_MAX_LENGTH, trim_whitespace=True)
-    content = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, max_length=1_000_000)
-    fields = serializers.DictField(required=False)  # type: ignore[assignment] # DRF pops declared fields
+    content = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, trim_whitespace=False, max_length=1_000_000
+    )
+    fields = serializers.DictField(required=False, allow_null=True)  # type: ignore[assignment] # DRF pops declared fields
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     category = serializers.UUIDField(required=False, allow_null=True)
     tags = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=50)
@@ -48,6 +50,12 @@ class EntryOut(serializers.ModelSerializer[Entry]):
 
     def get_has_secret(self, entry: Entry) -> bool:
         return bool(entry.content_encrypted)
+
+    def to_representation(self, entry: Entry) -> dict[str, Any]:
+        data = super().to_representation(entry)
+        if entry.is_sensitive:  # sealed: null, not empty (a PUT of null leaves them as they are)
+            data["content"], data["fields"] = None, None
+        return data
 
 
 class PasswordGeneratorIn(serializers.Serializer[dict[str, Any]]):

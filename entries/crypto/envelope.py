@@ -127,6 +127,14 @@ def seal(entry_id: uuid.UUID, owner_id: uuid.UUID, secrets: dict[str, str]) -> b
     return json.dumps(tokens).encode()
 
 
+def b64(text: str) -> bytes:
+    """Decode a sealed blob kept as base64 (in a history snapshot)."""
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        raise DecryptionFailed("the sealed secrets are not readable") from None
+
+
 def _tokens(sealed: bytes | memoryview | None) -> dict[str, str]:
     if not sealed:
         return {}
@@ -134,7 +142,7 @@ def _tokens(sealed: bytes | memoryview | None) -> dict[str, str]:
         tokens = json.loads(bytes(sealed))
     except ValueError:
         raise DecryptionFailed("the sealed secrets are not readable") from None
-    if not isinstance(tokens, dict):
+    if not isinstance(tokens, dict) or not all(isinstance(t, str) for t in tokens.values()):
         raise DecryptionFailed("the sealed secrets are not readable")
     return tokens
 

@@ -107,10 +107,14 @@ class KmsKeyring:
     def __init__(self, key_id: str, client: Any) -> None:
         self.key_id = key_id
         self.client = client
+        self._arn: str | None = None
 
     def newest(self) -> tuple[str, int]:
-        # KMS rotates key material itself, behind one key id; a new key id is a new "version".
-        return self.key_id, 1
+        # KMS rotates key material itself, behind one key; a new key is a new "version". The
+        # configured id may be an alias: compare by the ARN that KMS records on ciphertexts.
+        if self._arn is None:
+            self._arn = str(self._call("describe_key", KeyId=self.key_id)["KeyMetadata"]["Arn"])
+        return self._arn, 1
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -138,7 +142,9 @@ class KmsKeyring:
     def unwrap(self, user_id: str, wrapped: WrappedKey) -> bytes:
         if wrapped.provider != self.provider:
             raise KeyUnwrapFailed(f"a {wrapped.provider} key cannot be opened by KMS")
-        answer = self._call("decrypt", CiphertextBlob=wrapped.blob, EncryptionContext={"user": user_id})
+        answer = self._call(
+            "decrypt", CiphertextBlob=wrapped.blob, KeyId=wrapped.key_id, EncryptionContext={"user": user_id}
+        )
         return answer["Plaintext"]  # type: ignore[no-any-return]
 
 

@@ -120,6 +120,12 @@ def create_entry(
         just_done = _task_done_transition(None, cleaned["fields"])
     with transaction.atomic():
         lock_owner(actor.id)
+        if just_done:  # created already done: its next occurrence comes first, to link to it
+            cleaned["fields"]["next_occurrence_id"] = _spawn_next_occurrence(
+                owner=actor, actor=actor, title=cleaned["title"], content=content or "", fields=cleaned["fields"],
+                category=cleaned["category"].id if cleaned["category"] else None, tags=cleaned["tags"],
+                is_sensitive=bool(is_sensitive), client=client,
+            )  # fmt: skip
         entry = Entry(
             owner=actor,
             type=type,
@@ -145,8 +151,6 @@ def create_entry(
             origin_device=origin_device,
             idempotency_key=idempotency_key,
         )
-        if just_done:
-            _spawn_next_occurrence(entry, actor, client)
     return entry
 
 
@@ -180,6 +184,8 @@ def update_entry(
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationError({name: ["Not a field you can change."] for name in sorted(unknown)})
+    # A sensitive entry is read with content and fields null: null means "as it is".
+    changes = {name: value for name, value in changes.items() if not (name in ("content", "fields") and value is None)}
     with transaction.atomic():
         entry = locked_entry(actor, entry_id)
         if expected_version is not None and entry.version != expected_version:
@@ -211,14 +217,22 @@ def update_entry(
                 updated.append("expires_at")
         entry.version += 1
         if just_done:
-            _spawn_next_occurrence(entry, actor, client)
-            updated.append("fields")
+            following = _spawn_next_occurrence(
+                owner=entry.owner, actor=actor, title=entry.title, content=entry.content, fields=entry.fields,
+                category=entry.category_id, tags=[tag.name for tag in entry.tags.all()],
+                is_sensitive=entry.is_sensitive, client=client,
+            )  # fmt: skip
+            if following:
+                entry.fields = {**entry.fields, "next_occurrence_id": following}
+                updated.append("fields")
         if touches_secrets:
             entry.content, entry.fields, secrets = envelope.split(
                 entry.type, entry.is_sensitive, entry.content, entry.fields
             )
             entry.content_encrypted = envelope.seal(entry.id, entry.owner_id, secrets)
             updated += ["content", "fields", "content_encrypted"]
+            if new.get("is_sensitive"):
+                _seal_history(entry)
         entry.save(update_fields=list(dict.fromkeys(updated)))
         if tags is not None:
             set_tags(entry, tags)
@@ -233,6 +247,24 @@ def update_entry(
             metadata={"changed": sorted([*new, *(["tags"] if tags is not None else [])])},
         )
     return entry
+
+
+def _seal_history(entry: Entry) -> None:
+    """An entry just marked sensitive: its earlier versions' words are sealed too."""
+    for version in EntryVersion.objects.filter(entry=entry).select_for_update():
+        old = version.snapshot
+        secrets = envelope.unseal(entry.id, entry.owner_id, envelope.b64(old["sealed"])) if old.get("sealed") else {}
+        content, fields = envelope.join(entry.type, old.get("content", ""), old.get("fields", {}), secrets)
+        _, _, sealed_secrets = envelope.split(entry.type, True, content, fields)
+        sealed = envelope.seal(entry.id, entry.owner_id, sealed_secrets) or b""
+        version.snapshot = {
+            **old,
+            "content": "",
+            "fields": {},
+            "is_sensitive": True,
+            "sealed": base64.b64encode(sealed).decode(),
+        }
+        version.save(update_fields=["snapshot"])
 
 
 def _apply(entry: Entry, actor: User, changes: dict[str, Any], merge_fields: bool) -> dict[str, Any]:
@@ -258,6 +290,9 @@ def _apply(entry: Entry, actor: User, changes: dict[str, Any], merge_fields: boo
                 new[name] = cleaned
     if "fields" in changes:
         proposed = {**entry.fields, **(changes["fields"] or {})} if merge_fields else dict(changes["fields"] or {})
+        for name in SECRET_FIELDS.get(entry.type, ()):
+            # Reads never show secrets, so a PUT of what was read leaves them as they are.
+            proposed.setdefault(name, entry.fields.get(name, ""))
         if entry.type == EntryType.TASK:
             proposed["next_occurrence_id"] = entry.fields.get("next_occurrence_id")
         try:
@@ -284,28 +319,41 @@ def _apply(entry: Entry, actor: User, changes: dict[str, Any], merge_fields: boo
     return new
 
 
-def _spawn_next_occurrence(task: Entry, actor: User, client: ClientInfo | None) -> None:
-    """When a recurring task is done, create its next occurrence (once per task)."""
-    if task.fields.get("next_occurrence_id"):
-        return  # done, undone and done again: the next one already exists
-    due = parse_timestamp(task.fields.get("due_at")) or timezone.now()
-    next_due = _next_due(due, task.fields.get("recurrence") or "", task.owner.timezone)
+def _spawn_next_occurrence(
+    *,
+    owner: User,
+    actor: User,
+    title: str,
+    content: str,
+    fields: dict[str, Any],
+    category: Any,
+    tags: list[str],
+    is_sensitive: bool,
+    client: ClientInfo | None,
+) -> str | None:
+    """When a recurring task is done, create its next occurrence; return its id.
+
+    FIELDS are the task's whole fields (decrypted for a sensitive task, whose next
+    occurrence is sensitive too).
+    """
+    if fields.get("next_occurrence_id"):
+        return None  # done, undone and done again: the next one already exists
+    due = parse_timestamp(fields.get("due_at")) or timezone.now()
+    next_due = _next_due(due, fields.get("recurrence") or "", owner.timezone)
     if next_due is None:
-        return
-    fields = {**task.fields, "is_done": False, "done_at": None, "due_at": next_due.isoformat()}
+        return None
     following = create_entry(
         actor=actor,
         type=EntryType.TASK,
-        title=task.title,
-        content=task.content,
-        fields=fields,
-        category=task.category_id,
-        tags=[tag.name for tag in task.tags.all()],
+        title=title,
+        content=content,
+        fields={**fields, "is_done": False, "done_at": None, "due_at": next_due.isoformat()},
+        category=category,
+        tags=tags,
+        is_sensitive=is_sensitive,
         client=client,
     )
-    task.fields = {**task.fields, "next_occurrence_id": str(following.id)}
-    if task.version == 1:  # just created (already done): save the link now
-        Entry.objects.filter(id=task.id).update(fields=task.fields)
+    return str(following.id)
 
 
 STATUS_CHANGE: dict[str, tuple[ChangeOp, Action]] = {
@@ -341,9 +389,10 @@ def restore_version(
     old = kept.snapshot
     changes = {name: old[name] for name in ("title", "content", "fields", "status", "tags")}
     if old.get("sealed"):
-        secrets = envelope.unseal(entry.id, entry.owner_id, base64.b64decode(old["sealed"]))
+        secrets = envelope.unseal(entry.id, entry.owner_id, envelope.b64(old["sealed"]))
         changes["content"], changes["fields"] = envelope.join(entry.type, old["content"], old["fields"], secrets)
-    changes["is_sensitive"] = old.get("is_sensitive", False)
+    # Restoring old words never makes an entry less protected than it is now.
+    changes["is_sensitive"] = entry.is_sensitive or bool(old.get("is_sensitive"))
     changes["expires_at"] = parse_timestamp(old["expires_at"])
     exists = Category.objects.filter(owner_id=entry.owner_id, id=old["category_id"]).exists()
     changes["category"] = old["category_id"] if old["category_id"] and exists else None

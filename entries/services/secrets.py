@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import uuid
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from django.db import transaction
@@ -76,58 +79,90 @@ def rewrap_data_keys() -> int:
     return rewrapped
 
 
-def rotate_data_keys(user_id: uuid.UUID) -> int:
-    """Give a user a new data key and re-encrypt everything sealed under older ones, in
-    batches: readers keep working (old keys stay until nothing names them), and a run that
-    stops part-way is finished by running it again."""
-    with transaction.atomic():
-        lock_owner(user_id)
-        key, _ = envelope.new_key(user_id)
-        envelope.retire_other_keys(user_id, keep=key.id)
-    moved = _reseal(Entry.objects.filter(owner_id=user_id, content_encrypted__isnull=False), key.id, user_id)
-    moved += _reseal_versions(user_id, key.id)
-    still_used = {key.id}
-    with transaction.atomic():
-        lock_owner(user_id)
-        DataKey.objects.filter(user_id=user_id, retired_at__isnull=False).exclude(id__in=still_used).delete()
-        log_activity(action=Action.KEY_ROTATE, owner=user_id, metadata={"resealed_count": moved})
-    return moved
+@dataclass
+class RotationReport:
+    resealed_count: int = 0
+    failed_ids: list[str] = dc_field(default_factory=list)
 
 
-def _reseal(entries: Any, key_id: uuid.UUID, user_id: uuid.UUID) -> int:
-    moved, after = 0, None
+def rotate_data_keys(user_id: uuid.UUID) -> RotationReport:
+    """Move everything a user has sealed onto a new data key, in batches.
+
+    Online: readers keep using the old keys (they stay, retired, until nothing names them).
+    Resumable: while retired keys are still named, a run carries on with the current key
+    instead of making another, from wherever the last run stopped. A ciphertext that does
+    not open is reported and skipped, and its key is kept.
+    """
+    with transaction.atomic():
+        lock_owner(user_id)
+        in_progress = DataKey.objects.filter(user_id=user_id, retired_at__isnull=False).exists()
+        current = DataKey.objects.filter(user_id=user_id, retired_at__isnull=True).order_by("-created_at").first()
+        if not (in_progress and current):
+            current, _ = envelope.new_key(user_id)
+            envelope.retire_other_keys(user_id, keep=current.id)
+    report = RotationReport()
+    still_named: set[uuid.UUID] = set()
+    _reseal_entries(user_id, current.id, report, still_named)
+    _reseal_versions(user_id, current.id, report, still_named)
+    with transaction.atomic():
+        lock_owner(user_id)
+        # Only keys that no ciphertext names any more (a failed row keeps its key).
+        DataKey.objects.filter(user_id=user_id, retired_at__isnull=False).exclude(id__in=still_named).delete()
+        log_activity(
+            action=Action.KEY_ROTATE,
+            owner=user_id,
+            metadata={"resealed_count": report.resealed_count, "failed_count": len(report.failed_ids)},
+        )
+    return report
+
+
+def _reseal_entries(user_id: uuid.UUID, key_id: uuid.UUID, report: RotationReport, still_named: set[uuid.UUID]) -> None:
+    entries = Entry.objects.filter(owner_id=user_id, content_encrypted__isnull=False).order_by("id")
+    after = None
     while True:
-        page = entries.order_by("id")
-        if after is not None:
-            page = page.filter(id__gt=after)
+        page = entries.filter(id__gt=after) if after else entries
         ids = list(page.values_list("id", flat=True)[:BATCH])
         if not ids:
-            return moved
+            return
         after = ids[-1]
         with transaction.atomic():
-            lock_owner(user_id)
+            lock_owner(user_id)  # short transactions: writers wait a batch at most
             for entry in Entry.objects.filter(id__in=ids).select_for_update(of=("self",)):
-                if envelope.key_ids(entry.content_encrypted) <= {key_id}:
+                try:
+                    if envelope.key_ids(entry.content_encrypted) <= {key_id}:
+                        continue
+                    secrets = envelope.unseal(entry.id, entry.owner_id, entry.content_encrypted)
+                except envelope.DecryptionFailed:
+                    report.failed_ids.append(str(entry.id))
+                    still_named.update(_names_safely(entry.content_encrypted))
                     continue
-                secrets = envelope.unseal(entry.id, entry.owner_id, entry.content_encrypted)
                 entry.content_encrypted = envelope.seal(entry.id, entry.owner_id, secrets)
                 entry.save(update_fields=["content_encrypted"])
-                moved += 1
+                report.resealed_count += 1
 
 
-def _reseal_versions(user_id: uuid.UUID, key_id: uuid.UUID) -> int:
-    import base64
-
-    moved = 0
-    versions = EntryVersion.objects.filter(entry__owner_id=user_id).filter(~Q(snapshot__sealed=None))
-    for version in versions.select_related("entry").iterator():
-        sealed = base64.b64decode(version.snapshot["sealed"])
-        if envelope.key_ids(sealed) <= {key_id}:
+def _reseal_versions(
+    user_id: uuid.UUID, key_id: uuid.UUID, report: RotationReport, still_named: set[uuid.UUID]
+) -> None:
+    versions = EntryVersion.objects.filter(entry__owner_id=user_id).filter(~Q(snapshot__sealed=None)).order_by("id")
+    for version in versions.iterator():
+        try:
+            sealed = envelope.b64(version.snapshot["sealed"])
+            if envelope.key_ids(sealed) <= {key_id}:
+                continue
+            secrets = envelope.unseal(version.entry_id, user_id, sealed)
+        except envelope.DecryptionFailed:
+            report.failed_ids.append(f"{version.entry_id}@{version.version}")
             continue
-        secrets = envelope.unseal(version.entry_id, user_id, sealed)
         resealed = envelope.seal(version.entry_id, user_id, secrets) or b""
         EntryVersion.objects.filter(id=version.id).update(
             snapshot={**version.snapshot, "sealed": base64.b64encode(resealed).decode()}
         )
-        moved += 1
-    return moved
+        report.resealed_count += 1
+
+
+def _names_safely(sealed: Any) -> set[uuid.UUID]:
+    try:
+        return envelope.key_ids(sealed)
+    except envelope.DecryptionFailed:
+        return set()

@@ -17,7 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -59,9 +59,9 @@ def test_a_password_round_trips_and_reads_never_show_the_secret(alice: User, api
 def test_changing_other_fields_keeps_the_secret_and_a_new_secret_replaces_it(api: APIClient) -> None:
     entry = create_password(api)
     url = f"/api/v1/entries/{entry['id']}/"
-    api.patch(url, {"fields": {"username": "alex2"}}, format="json", HTTP_IF_MATCH='"1"')
+    assert api.patch(url, {"fields": {"username": "alex2"}}, format="json", HTTP_IF_MATCH='"1"').status_code == 200
     assert api.post(f"{url}reveal/").json()["secrets"]["secret"] == SECRET
-    api.patch(url, {"fields": {"secret": "new-one-42"}}, format="json", HTTP_IF_MATCH='"2"')
+    assert api.patch(url, {"fields": {"secret": "new-one-42"}}, format="json", HTTP_IF_MATCH='"2"').status_code == 200
     assert api.post(f"{url}reveal/").json()["secrets"] == {"secret": "new-one-42", "totp_seed": SEED}
     restored = api.post(f"{url}restore/", {"version": 1}, format="json")
     assert restored.status_code == 200
@@ -73,7 +73,7 @@ def test_changing_other_fields_keeps_the_secret_and_a_new_secret_replaces_it(api
 def test_a_sensitive_note_keeps_only_its_title_in_plain_text(api: APIClient) -> None:
     body = {"type": "note", "title": "Diary", "content": "private thoughts xyzzy", "is_sensitive": True}
     entry = api.post("/api/v1/entries/", body, format="json").json()
-    assert (entry["content"], entry["fields"], entry["is_sensitive"]) == ("", {}, True)
+    assert (entry["content"], entry["fields"], entry["is_sensitive"]) == (None, None, True)
     row = Entry.objects.get(id=entry["id"])
     assert row.content == ""
     assert b"xyzzy" not in bytes(row.content_encrypted)
@@ -128,7 +128,6 @@ def test_a_tampered_ciphertext_fails_to_reveal_and_is_logged(api: APIClient) -> 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "decryption_failed"
     assert ActivityLog.objects.get(action=Action.VIEW).metadata["decryption_failed"] is True
-    assert Entry.objects.get(id=entry["id"]).version == 1
 
 
 def test_a_ciphertext_moved_to_another_entry_or_field_does_not_open(api: APIClient) -> None:
@@ -175,7 +174,10 @@ def test_rotation_rewraps_and_then_reencrypts_with_every_secret_still_readable(
     for entry in entries:
         assert api.post(f"/api/v1/entries/{entry['id']}/reveal/").json()["secrets"]["secret"] == SECRET
     assert api.post(f"/api/v1/entries/{note['id']}/reveal/").json()["secrets"]["content"] == "c"
-    assert ActivityLog.objects.filter(action=Action.KEY_ROTATE).count() >= 2
+    rotations = ActivityLog.objects.filter(action=Action.KEY_ROTATE)
+    rewraps = rotations.filter(owner_id=None).order_by("created_at")
+    assert [row.metadata["rewrapped_count"] for row in rewraps] == [1, 0]
+    assert rotations.get(owner_id=alice.id).metadata["resealed_count"] == 4
 
 
 def test_the_password_generator(api: APIClient) -> None:
@@ -260,3 +262,97 @@ def test_kms_unreachable_is_a_503_and_writes_nothing(alice: User, api: APIClient
     assert response.json()["error"]["code"] == "keys_unavailable"
     assert not Entry.objects.filter(owner=alice).exists()
     assert not DataKey.objects.exists()
+
+
+def test_a_put_of_what_was_read_keeps_the_secrets(api: APIClient) -> None:
+    entry = create_password(api)
+    read = api.get(f"/api/v1/entries/{entry['id']}/").json()
+    body = {key: read[key] for key in ("type", "title", "content", "fields", "status", "tags")}
+    body["title"] = "Bank (renamed)"
+    response = api.put(f"/api/v1/entries/{entry['id']}/", body, format="json", HTTP_IF_MATCH='"1"')
+    assert response.status_code == 200
+    assert api.post(f"/api/v1/entries/{entry['id']}/reveal/").json()["secrets"] == {"secret": SECRET, "totp_seed": SEED}
+
+
+def test_a_sensitive_entry_reads_as_null_and_a_put_of_that_keeps_it(api: APIClient) -> None:
+    entry = api.post(
+        "/api/v1/entries/",
+        {"type": "note", "title": "D", "content": "hidden words", "is_sensitive": True},
+        format="json",
+    ).json()
+    assert (entry["content"], entry["fields"]) == (None, None)
+    body = {"type": "note", "title": "D2", "content": None, "fields": None}
+    assert api.put(f"/api/v1/entries/{entry['id']}/", body, format="json", HTTP_IF_MATCH='"1"').status_code == 200
+    assert api.post(f"/api/v1/entries/{entry['id']}/reveal/").json()["secrets"]["content"] == "hidden words"
+
+
+def test_marking_an_entry_sensitive_seals_its_history_and_restore_keeps_it_sealed(api: APIClient) -> None:
+    entry = api.post(
+        "/api/v1/entries/", {"type": "note", "title": "N", "content": "old plain words"}, format="json"
+    ).json()
+    url = f"/api/v1/entries/{entry['id']}/"
+    assert api.patch(url, {"content": "newer words"}, format="json", HTTP_IF_MATCH='"1"').status_code == 200
+    assert api.patch(url, {"is_sensitive": True}, format="json", HTTP_IF_MATCH='"2"').status_code == 200
+    for version in EntryVersion.objects.filter(entry_id=entry["id"]):
+        assert "plain words" not in json.dumps(version.snapshot)
+        assert "newer words" not in json.dumps(version.snapshot)
+    restored = api.post(f"{url}restore/", {"version": 1}, format="json").json()
+    assert restored["is_sensitive"] is True
+    assert api.post(f"{url}reveal/").json()["secrets"]["content"] == "old plain words"
+    assert b"old plain words" not in bytes(Entry.objects.get(id=entry["id"]).content_encrypted)
+
+
+def test_a_sensitive_recurring_task_spawns_a_sensitive_next_occurrence(alice: User, api: APIClient) -> None:
+    fields = {"due_at": "2026-03-27T08:00:00Z", "recurrence": "weekly", "notes": "feed the fish"}
+    task = api.post(
+        "/api/v1/entries/", {"type": "task", "title": "T", "fields": fields, "is_sensitive": True}, format="json"
+    ).json()
+    response = api.patch(
+        f"/api/v1/entries/{task['id']}/", {"fields": {**fields, "is_done": True}}, format="json", HTTP_IF_MATCH='"1"'
+    )
+    assert response.status_code == 200
+    following = Entry.objects.exclude(id=task["id"]).get(owner=alice, type="task")
+    assert following.is_sensitive
+    assert following.fields == {}
+    assert following.content == ""
+    revealed = api.post(f"/api/v1/entries/{following.id}/reveal/").json()["secrets"]["fields"]
+    assert (revealed["due_at"], revealed["notes"]) == ("2026-04-03T08:00:00+00:00", "feed the fish")
+
+
+def test_data_key_rotation_covers_history_and_resumes_past_a_bad_row(alice: User, api: APIClient) -> None:
+    good = create_password(api, title="good")
+    api.patch(f"/api/v1/entries/{good['id']}/", {"fields": {"secret": "second"}}, format="json", HTTP_IF_MATCH='"1"')
+    bad = create_password(api, title="bad")
+    tokens = _tokens(bad["id"])
+    raw = bytearray(base64.b64decode(tokens["fields.secret"]))
+    raw[-1] ^= 0x01
+    tokens["fields.secret"] = base64.b64encode(bytes(raw)).decode()
+    _set_tokens(bad["id"], tokens)
+    old_key = DataKey.objects.get(user=alice)
+    updated_before = Entry.objects.get(id=good["id"]).updated_at
+    with pytest.raises(CommandError):
+        call_command("rotate_keys", "--data-keys")
+    keys = DataKey.objects.filter(user=alice)
+    assert set(keys.values_list("id", flat=True)) >= {old_key.id}  # still named by the bad row: kept
+    new_key = keys.get(retired_at__isnull=True)
+    assert envelope.key_ids(Entry.objects.get(id=good["id"]).content_encrypted) == {new_key.id}
+    kept = EntryVersion.objects.get(entry_id=good["id"])
+    assert envelope.key_ids(envelope.b64(kept.snapshot["sealed"])) == {new_key.id}
+    assert Entry.objects.get(id=good["id"]).updated_at == updated_before
+    Entry.objects.filter(id=bad["id"]).delete()
+    call_command("rotate_keys", "--data-keys")  # resumes with the same key, then drops the old one
+    assert list(DataKey.objects.filter(user=alice).values_list("id", flat=True)) == [new_key.id]
+    envelope.forget_keys()
+    restored = api.post(f"/api/v1/entries/{good['id']}/restore/", {"version": 1}, format="json")
+    assert restored.status_code == 200
+    assert api.post(f"/api/v1/entries/{good['id']}/reveal/").json()["secrets"]["secret"] == SECRET
+
+
+def test_reveal_with_kms_unreachable_is_a_503(alice: User, api: APIClient, settings: Any, kms: str) -> None:
+    entry = create_password(api)
+    settings.ENCRYPTION_KMS_ENDPOINT = f"http://127.0.0.1:{_free_port()}"
+    keyring._kms_keyring.cache_clear()
+    envelope.forget_keys()
+    response = api.post(f"/api/v1/entries/{entry['id']}/reveal/")
+    assert response.status_code == 503
+    assert response["Retry-After"]

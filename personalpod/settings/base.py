@@ -320,6 +320,19 @@ if ENCRYPTION_PROVIDER == "kms" and not ENCRYPTION_KMS_KEY_ID:
     from personalpod.env import ConfigError
 
     raise ConfigError("ENCRYPTION_KMS_KEY_ID: required when ENCRYPTION_PROVIDER is kms")
+if ENCRYPTION_LOCAL_KEYS:
+    import base64 as _b64
+
+    for _pair in ENCRYPTION_LOCAL_KEYS.split(","):
+        _version, _, _key = _pair.strip().partition(":")
+        try:
+            _ok = _version.isdigit() and len(_b64.b64decode(_key, validate=True)) == 32
+        except ValueError:
+            _ok = False
+        if not _ok:
+            from personalpod.env import ConfigError
+
+            raise ConfigError("ENCRYPTION_LOCAL_KEYS: expected VERSION:BASE64 pairs of 32-byte keys, comma-separated")
 if ENCRYPTION_PROVIDER == "local" and not ENCRYPTION_LOCAL_KEYS:
     # Development and tests only (production.py refuses it): a key derived from SECRET_KEY.
     import base64

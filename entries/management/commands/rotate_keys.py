@@ -1,6 +1,7 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 
 from entries.models import DataKey
 from entries.services.secrets import rewrap_data_keys, rotate_data_keys
@@ -17,10 +18,19 @@ class Command(BaseCommand):
         parser.add_argument("--data-keys", action="store_true", help="also re-encrypt entries under new data keys")
 
     def handle(self, *args: Any, data_keys: bool, **options: Any) -> None:
+        with connection.cursor() as cursor:  # one rotation at a time
+            cursor.execute("SELECT pg_try_advisory_lock(hashtext('personalpod:rotate_keys'))")
+            if not cursor.fetchone()[0]:
+                raise CommandError("another rotate_keys is running")
         self.stdout.write(f"re-wrapped {rewrap_data_keys()} data key(s) under the newest key-encryption key")
         if not data_keys:
             return
-        users = DataKey.objects.values_list("user_id", flat=True).distinct()
-        for user_id in list(users):
-            moved = rotate_data_keys(user_id)
-            self.stdout.write(f"user {user_id}: new data key, {moved} sealed item(s) re-encrypted")
+        failed = 0
+        for user_id in list(DataKey.objects.values_list("user_id", flat=True).distinct()):
+            report = rotate_data_keys(user_id)
+            failed += len(report.failed_ids)
+            self.stdout.write(f"user {user_id}: {report.resealed_count} sealed item(s) re-encrypted")
+            for item in report.failed_ids:
+                self.stderr.write(f"  could not decrypt {item}: left under its old key")
+        if failed:
+            raise CommandError(f"{failed} item(s) could not be re-encrypted; run again after looking at them")
