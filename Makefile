@@ -11,13 +11,14 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 LINT_ENV := DJANGO_SETTINGS_MODULE=personalpod.settings.test DATABASE_POOL=0 \
 	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/personalpod}
 
-.PHONY: help run test lint lint-only format deps deps-dev constraints clean
+.PHONY: help run test lint lint-only format deps deps-dev constraints clean bench-search
 
 help:
 	@echo "make run     start PersonalPod on http://127.0.0.1:8000 (web, worker, beat, DynamoDB Local)"
 	@echo "make test    lint and run every test against real PostgreSQL, Redis and DynamoDB Local"
 	@echo "make lint    ruff, mypy and the migrations check"
 	@echo "make format  format the code with ruff"
+	@echo "make bench-search  the search benchmark (results in docs/benchmarks/search.md)"
 	@echo "make clean   remove .venv, node_modules and .data (all local data!)"
 
 $(BIN)/python:
@@ -59,6 +60,9 @@ lint-only:
 format: deps-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+bench-search: deps-dev
+	@scripts/bench.sh
 
 constraints: deps-dev
 	$(BIN)/pip freeze --exclude-editable | sort > constraints.txt
