@@ -110,7 +110,8 @@ class Tag(TimestampedModel):
                 # On every write, so that no statement can set a slug that is not the name's.
                 func="""
                     NEW.slug := trim(both '-' from regexp_replace(lower(NEW.name), '[^[:alnum:]]+', '-', 'g'));
-                    IF NEW.slug = '' THEN NEW.slug := 'tag'; END IF;
+                    -- A name with no letters or digits ("!!!") gets one from its hash, not a shared "tag".
+                    IF NEW.slug = '' THEN NEW.slug := 'tag-' || left(md5(NEW.name), 8); END IF;
                     RETURN NEW;
                 """,
             ),

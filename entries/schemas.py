@@ -36,6 +36,8 @@ def text(max_length: int) -> Cleaner:
     def clean(value: Any) -> str:
         if not isinstance(value, str):
             raise Invalid("Must be text.")
+        if "\x00" in value:
+            raise Invalid("Null characters are not allowed.")  # PostgreSQL cannot store them
         cleaned = value.strip()
         if len(cleaned) > max_length:
             raise Invalid(f"At most {max_length} characters.")

@@ -33,9 +33,13 @@ _LAST_WORD = re.compile(r"(\w+)$")
 
 @dataclass
 class Hit:
+    """A result. `title` is plain text; `title_html` and `snippet` are HTML-escaped text with
+    the matching words in <mark>."""
+
     id: uuid.UUID
     type: str
     title: str
+    title_html: str
     snippet: str
     rank: float
 
@@ -112,7 +116,7 @@ def _headlines(ranked: list[tuple[uuid.UUID, float]], query: SearchQuery, config
             title_marked=SearchHeadline("title", query, highlight_all=True, **options),
             snippet=SearchHeadline("content", query, max_words=35, min_words=15, max_fragments=2, **options),
         )
-        .values("id", "type", "title_marked", "snippet", "fields")
+        .values("id", "type", "title", "title_marked", "snippet", "fields")
     }
     hits = []
     for entry_id, rank in ranked:
@@ -120,7 +124,9 @@ def _headlines(ranked: list[tuple[uuid.UUID, float]], query: SearchQuery, config
         snippet = row["snippet"] or ""
         if _MARK_START not in snippet:
             snippet = _field_text(row["type"], row["fields"])[:240]
-        hits.append(Hit(entry_id, row["type"], _marked(row["title_marked"]), _marked(snippet), round(rank, 4)))
+        hits.append(
+            Hit(entry_id, row["type"], row["title"], _marked(row["title_marked"]), _marked(snippet), round(rank, 4))
+        )
     return hits
 
 
@@ -154,7 +160,7 @@ def _fuzzy(reader: User, q: str, scope: QuerySet[Entry], page_size: int) -> Sear
             .distinct()
             .values_list("id", "type", "title", "similarity")[:page_size]
         )
-        results = [Hit(i, t, html.escape(title), "", round(s, 4)) for i, t, title, s in close]
+        results = [Hit(i, t, title, html.escape(title), "", round(s, 4)) for i, t, title, s in close]
     suggestion = _suggest(words, [title for _, _, title, _ in close], [name for _, name, _ in tags])
     return SearchPage(results, len(results), False, False, suggestion=suggestion, fuzzy=True)
 

@@ -20,6 +20,13 @@ class SearchIn(EntryFilterIn):
     q = serializers.CharField(max_length=search.MAX_QUERY_LENGTH, trim_whitespace=True)
     page = serializers.IntegerField(min_value=1, max_value=50, default=1)
     page_size = serializers.IntegerField(min_value=1, max_value=50, default=20)
+    limit = serializers.IntegerField(min_value=1, max_value=50, required=False, help_text="The same as page_size.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if "limit" in attrs:
+            attrs["page_size"] = attrs.pop("limit")
+        return attrs
 
     def validate_q(self, value: str) -> str:
         cleaned = search.clean_query(value)
@@ -28,7 +35,10 @@ class SearchIn(EntryFilterIn):
         return cleaned
 
 
-FILTERS = ("type", "status", "category", "tags", "tags_any")
+FILTERS = (
+    "type", "status", "category", "tags", "tags_any", "created_after", "created_before",
+    "updated_after", "updated_before", "due_before", "expiring_before",
+)  # fmt: skip
 
 
 class SearchView(APIView):
@@ -72,6 +82,7 @@ def _search(reader: User, data: dict[str, Any], filters: dict[str, Any]) -> dict
         category=filters.get("category"),
         tags_all=filters.get("tags", ()),
         tags_any=filters.get("tags_any", ()),
+        **{name: filters[name] for name in FILTERS[5:] if name in filters},
     ).as_dict()
     for hit in page["results"]:
         hit["id"] = str(hit["id"])

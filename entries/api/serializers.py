@@ -37,6 +37,8 @@ class EntryOut(serializers.ModelSerializer[Entry]):
 
     tags = serializers.SerializerMethodField()
     has_secret = serializers.SerializerMethodField()
+    content = serializers.CharField(allow_null=True, help_text="null for a sensitive entry (see reveal).")
+    fields = serializers.JSONField(allow_null=True, help_text="null for a sensitive entry (see reveal).")  # type: ignore[assignment]
 
     class Meta:
         model = Entry

@@ -48,6 +48,8 @@ def if_match_version(request: Request, *, required: bool) -> int | None:
         if required:
             raise PreconditionRequired
         return None
+    if header.strip() == "*":  # HTTP: any current version
+        return None
     match = re.fullmatch(r'\s*(?:W/)?"?(\d+)"?\s*', header)
     if match is None:
         raise exceptions.ValidationError({"If-Match": ['Must be the entry\'s ETag, e.g. "3".']})

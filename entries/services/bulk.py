@@ -16,6 +16,7 @@ from entries.services.common import category_for, clean_tag_names, keep_versions
 from personalpod.http import ClientInfo
 
 MAX_BULK = 1000
+UNSET: Any = object()
 ACTIONS = ("tag", "untag", "move", "archive", "trash", "restore")
 
 
@@ -33,7 +34,7 @@ def bulk_change(
     action: str,
     ids: Any,
     tags: Any = None,
-    category: Any = None,
+    category: Any = UNSET,
     client: ClientInfo | None = None,
 ) -> int:
     """Apply ACTION to the entries with IDS (all of which ACTOR may change); return how many changed."""
@@ -43,6 +44,8 @@ def bulk_change(
     names = clean_tag_names(tags) if action in ("tag", "untag") else []
     if action in ("tag", "untag") and not names:
         raise ValidationError({"tags": ["Name at least one tag."]})
+    if action == "move" and category is UNSET:
+        raise ValidationError({"category": ["Name the category to move to (null for no category)."]})
     target = category_for(actor, category) if action == "move" else None
     with transaction.atomic():
         lock_owner(actor.id)

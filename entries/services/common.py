@@ -32,7 +32,7 @@ class VersionConflict(Exception):
 # The slug trigger's rule, as one expression over a column called `name`.
 SLUG_SQL = (
     "SELECT name, coalesce(nullif(trim(both '-' from regexp_replace(lower(name), '[^[:alnum:]]+', '-', 'g')), ''),"
-    " 'tag') FROM unnest(%s::text[]) AS name"
+    " 'tag-' || left(md5(name), 8)) FROM unnest(%s::text[]) AS name"
 )
 
 
@@ -87,7 +87,9 @@ def clean_tag_names(names: Any, field: str = "tags") -> list[str]:
 
 def tags_for(owner_id: uuid.UUID, names: Sequence[str]) -> list[Tag]:
     """The owner's tags with these names (matched by slug), creating the missing ones."""
-    wanted = {slug: name for name, slug in slugs_for(names).items()}
+    wanted: dict[str, str] = {}
+    for name, slug in slugs_for(names).items():
+        wanted.setdefault(slug, name)  # "Foo" and "foo" are one tag: the first spelling names it
     found = {tag.slug: tag for tag in Tag.objects.filter(owner_id=owner_id, slug__in=wanted)}
     for slug, name in wanted.items():
         if slug not in found:

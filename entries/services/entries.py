@@ -63,6 +63,12 @@ def _clean_title(title: Any) -> str:
     return str(title)
 
 
+def _clean_expiry(expires_at: Any) -> Any:
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": ["Must be in the future (the entry would go to the trash at once)."]})
+    return expires_at
+
+
 def _clean_status(status: Any, *, creating: bool) -> str:
     allowed = [Status.ACTIVE, Status.ARCHIVED, Status.DRAFT] if creating else Status.values
     if status not in allowed:
@@ -107,6 +113,7 @@ def create_entry(
         ("status", lambda: _clean_status(status, creating=True)),
         ("category", lambda: category_for(actor, category)),
         ("tags", lambda: clean_tag_names(tags)),
+        ("expires_at", lambda: _clean_expiry(expires_at)),
     ):
         try:
             cleaned[name] = check()
@@ -276,7 +283,7 @@ def _apply(entry: Entry, actor: User, changes: dict[str, Any], merge_fields: boo
         "content": lambda v: v or "",
         "status": lambda v: _clean_status(v, creating=False),
         "category": lambda v: category_for(entry.owner_id, v),
-        "expires_at": lambda v: v,
+        "expires_at": _clean_expiry,
         "is_sensitive": bool,
     }
     for name, value in changes.items():
@@ -393,7 +400,8 @@ def restore_version(
         changes["content"], changes["fields"] = envelope.join(entry.type, old["content"], old["fields"], secrets)
     # Restoring old words never makes an entry less protected than it is now.
     changes["is_sensitive"] = entry.is_sensitive or bool(old.get("is_sensitive"))
-    changes["expires_at"] = parse_timestamp(old["expires_at"])
+    old_expiry = parse_timestamp(old["expires_at"])
+    changes["expires_at"] = old_expiry if old_expiry and old_expiry > timezone.now() else None
     exists = Category.objects.filter(owner_id=entry.owner_id, id=old["category_id"]).exists()
     changes["category"] = old["category_id"] if old["category_id"] and exists else None
     return update_entry(

@@ -83,6 +83,7 @@ def update_category(*, actor: User, category_id: Any, **changes: Any) -> Categor
         _lock_categories(actor)
         category = Category.objects.get(id=category_id, owner=actor)
         updated: list[str] = []
+        renamed = "name" in changes and _clean_name(changes["name"], 100) != category.name
         if "name" in changes:
             category.name = _clean_name(changes["name"], 100)
             updated.append("name")
@@ -100,6 +101,8 @@ def update_category(*, actor: User, category_id: Any, **changes: Any) -> Categor
                 category.save(update_fields=[*updated, "updated_at"])
         except IntegrityError:
             raise ValidationError({"name": ["A category with this name is already here."]}) from None
+        if renamed:  # its entries now show (and are found under) another name
+            _change_entries(actor, Entry.objects.filter(category=category), lambda ids: None)
     return category
 
 
@@ -160,7 +163,9 @@ def create_tag(*, actor: User, name: Any, color: Any = "") -> Tag:
     lock_owner(actor.id)
     try:
         with transaction.atomic():
-            return Tag.objects.create(owner=actor, name=name, color=color)
+            tag = Tag.objects.create(owner=actor, name=name, color=color)
+            tag.refresh_from_db(fields=["slug"])  # made by the database trigger
+            return tag
     except IntegrityError:
         raise ValidationError({"name": ["You already have a tag with this name."]}) from None
 

@@ -16,8 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_expired_entries_move_to_the_trash_once(alice: User) -> None:
-    past = timezone.now() - timedelta(minutes=1)
-    expired = services.create_entry(actor=alice, type="note", title="old", expires_at=past)
+    soon = timezone.now() + timedelta(minutes=1)
+    expired = services.create_entry(actor=alice, type="note", title="old", expires_at=soon)
+    Entry.objects.filter(id=expired.id).update(expires_at=timezone.now() - timedelta(minutes=1))  # time passes
     future = services.create_entry(actor=alice, type="note", title="new", expires_at=timezone.now() + timedelta(days=1))
     trash_expired_entries_task.apply()
     expired.refresh_from_db()
