@@ -121,9 +121,11 @@ def _headlines(ranked: list[tuple[uuid.UUID, float]], query: SearchQuery, config
     hits = []
     for entry_id, rank in ranked:
         row = rows[entry_id]
+        # ts_headline gives the content's opening words when the hit was elsewhere (title,
+        # tags); a type whose words live in its fields shows those instead.
         snippet = row["snippet"] or ""
-        if _MARK_START not in snippet:
-            snippet = _field_text(row["type"], row["fields"])[:240]
+        if _MARK_START not in snippet and (field_text := _field_text(row["type"], row["fields"])):
+            snippet = field_text[:240]
         hits.append(
             Hit(entry_id, row["type"], row["title"], _marked(row["title_marked"]), _marked(snippet), round(rank, 4))
         )

@@ -185,3 +185,8 @@ def test_search_takes_a_bounded_number_of_queries(
         services.create_entry(actor=alice, type="note", title=f"Olive {n}", tags=["grove"])
     with django_assert_max_num_queries(5):
         search(api, "olive", page_size=30)
+
+
+def test_a_title_hit_shows_the_opening_words_of_the_content(alice: User, api: APIClient) -> None:
+    services.create_entry(actor=alice, type="note", title="Loquat jam", content="Simmer slowly for an hour.")
+    assert search(api, "loquat")["results"][0]["snippet"].startswith("Simmer slowly")
