@@ -187,8 +187,11 @@ def timed_misses(user: Any, fn: Any) -> list[float]:
     from accounts.models import User
 
     samples = []
+    from entries import search_cache
+
     for _ in range(REPEATS + 1):
         User.objects.filter(id=user.id).update(change_seq=F("change_seq") + 1)
+        search_cache.flush()  # the previous call's cache write, untimed
         started = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - started)
@@ -322,7 +325,14 @@ def measure(dsn: str, user: Any, plan: dict[str, str]) -> dict[str, dict[str, An
 
         api_times = percentiles(timed_misses(user, api_miss))
         fixed = _search_url(q)
+        from django.conf import settings
+
+        from entries import search_cache
+
+        threshold, settings.SEARCH_CACHE_MIN_MS = settings.SEARCH_CACHE_MIN_MS, 0  # cache this one page
         api.get(fixed)
+        search_cache.flush()
+        settings.SEARCH_CACHE_MIN_MS = threshold
 
         def api_hit(fixed: str = fixed) -> None:
             response = api.get(fixed)

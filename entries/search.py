@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, TrigramWordSimilarity
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Subquery, Window
 
 from accounts.models import User
 from entries.models import Entry, Status, Tag
@@ -83,26 +83,27 @@ def search_entries(*, reader: User, q: str, page: int = 1, page_size: int = 20, 
     config = reader.search_language or "english"
     query = build_query(q, config)
     scope = entries_for_reader(reader=reader, **filters)
-    matches = scope.filter(search_vector=query)
-    candidate_ids = list(matches.order_by().values_list("id", flat=True)[: CANDIDATES + 1])
-    capped = len(candidate_ids) > CANDIDATES
-    candidate_ids = candidate_ids[:CANDIDATES]
-    if not candidate_ids:
-        return _fuzzy(reader, q, scope, page_size) if page == 1 else SearchPage([], 0, False, False)
+    # One statement: at most CANDIDATES + 1 matches (a common word stops there), ranked,
+    # counted (a window over the candidates), and cut to the page.
+    candidates = scope.filter(search_vector=query).order_by().values("id")[: CANDIDATES + 1]
     offset = (page - 1) * page_size
-    ranked = list(
-        Entry.objects.filter(id__in=candidate_ids)
-        .annotate(rank=SearchRank(F("search_vector"), query, weights=WEIGHTS))
+    rows = list(
+        Entry.objects.filter(id__in=Subquery(candidates))
+        .annotate(rank=SearchRank(F("search_vector"), query, weights=WEIGHTS), total=Window(Count("id")))
         .order_by("-rank", "-updated_at", "id")
-        .values_list("id", "rank")[offset : offset + page_size + 1]
+        .values_list("id", "rank", "total")[offset : offset + page_size + 1]
     )
-    has_next = len(ranked) > page_size
-    ranked = ranked[:page_size]
+    if not rows:
+        if page == 1:
+            return _fuzzy(reader, q, scope, page_size)
+        return SearchPage([], 0, False, False)
+    total = rows[0][2]
+    ranked = [(entry_id, rank) for entry_id, rank, _ in rows[:page_size]]
     return SearchPage(
         results=_headlines(ranked, query, config),
-        count=len(candidate_ids),
-        count_capped=capped,
-        has_next=has_next,
+        count=min(total, CANDIDATES),
+        count_capped=total > CANDIDATES,
+        has_next=len(rows) > page_size,
     )
 
 

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -55,6 +56,26 @@ def get(user_id: Any, term: str, change_seq: int) -> dict[str, Any] | None:
         return None
     metrics.incr("personalpod_search_cache_total", outcome="hit")
     return item.results  # type: ignore[no-any-return]
+
+
+_writer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="search-cache")
+_pending: set[Future[None]] = set()
+
+
+def put_later(user_id: Any, term: str, change_seq: int, page: dict[str, Any], cost_ms: float) -> None:
+    """Cache a page after the answer has gone, and only if it was worth it: a page that
+    PostgreSQL found in less than SEARCH_CACHE_MIN_MS costs about what a hit would."""
+    if cost_ms < settings.SEARCH_CACHE_MIN_MS or not dynamo.breaker.allows():
+        return
+    future = _writer.submit(put, user_id, term, change_seq, page)
+    _pending.add(future)
+    future.add_done_callback(_pending.discard)
+
+
+def flush() -> None:
+    """Wait for cache writes under way (tests, and a worker shutting down)."""
+    for future in list(_pending):
+        future.result()
 
 
 def put(user_id: Any, term: str, change_seq: int, page: dict[str, Any]) -> None:

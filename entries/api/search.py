@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -55,8 +56,10 @@ class SearchView(APIView):
         page = search_cache.get(reader.id, term, change_seq)
         cached = page is not None
         if page is None:
+            started = time.perf_counter()
             page = _search(reader, data, filters)
-            search_cache.put(reader.id, term, change_seq, page)
+            cost_ms = (time.perf_counter() - started) * 1000
+            search_cache.put_later(reader.id, term, change_seq, page, cost_ms)
         body: dict[str, Any] = {
             "results": page["results"],
             "next": replace_query_param(request.build_absolute_uri(), "page", data["page"] + 1)

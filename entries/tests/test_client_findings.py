@@ -8,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from entries import services
+from entries import search_cache, services
 from entries.models import Entry, Tag
 from personalpod import dynamo
 
@@ -24,12 +24,14 @@ def test_a_null_character_in_a_field_is_a_400(api: APIClient, entry_type: str, f
     assert next(iter(response.json()["error"]["fields"])).startswith("fields.")
 
 
-def test_search_applies_date_filters_and_a_category_rename(alice: User, api: APIClient) -> None:
+def test_search_applies_date_filters_and_a_category_rename(alice: User, api: APIClient, settings: Any) -> None:
     dynamo.breaker.succeeded()
+    settings.SEARCH_CACHE_MIN_MS = 0
     work = alice.categories.get(name="Work")
     services.create_entry(actor=alice, type="note", title="Filler", category=work.id)
     assert api.get("/api/v1/search/", {"q": "filler", "created_after": "2030-01-01T00:00:00Z"}).json()["count"] == 0
     assert api.get("/api/v1/search/", {"q": "orchard"}).json()["count"] == 0
+    search_cache.flush()
     api.patch(f"/api/v1/categories/{work.id}/", {"name": "Orchard"}, format="json")
     assert api.get("/api/v1/search/", {"q": "orchard"}).json()["count"] == 1
 

@@ -8,7 +8,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from entries import services
+from entries import search_cache, services
 from entries.dynamo import SearchIndexItem
 from entries.models import Entry, Tag
 from personalpod import dynamo, metrics
@@ -17,13 +17,15 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def closed_breaker() -> None:
+def closed_breaker(settings: Any) -> None:
     dynamo.breaker.succeeded()
+    settings.SEARCH_CACHE_MIN_MS = 0  # cache every page here; the threshold has its own test
 
 
 def search(api: APIClient, q: str, **params: Any) -> Any:
     response = api.get("/api/v1/search/", {"q": q, **params})
     assert response.status_code == 200, response.content
+    search_cache.flush()  # cache writes happen after the answer
     return response.json()
 
 
@@ -190,3 +192,10 @@ def test_search_takes_a_bounded_number_of_queries(
 def test_a_title_hit_shows_the_opening_words_of_the_content(alice: User, api: APIClient) -> None:
     services.create_entry(actor=alice, type="note", title="Loquat jam", content="Simmer slowly for an hour.")
     assert search(api, "loquat")["results"][0]["snippet"].startswith("Simmer slowly")
+
+
+def test_cheap_pages_are_not_cached(alice: User, api: APIClient, settings: Any) -> None:
+    settings.SEARCH_CACHE_MIN_MS = 10_000
+    services.create_entry(actor=alice, type="note", title="Medlar")
+    search(api, "medlar")
+    assert search(api, "medlar")["cached"] is False

@@ -346,3 +346,5 @@ else:
 # Cached search pages: their keys are HMACs of the query under this secret (never the words).
 SEARCH_CACHE_SECRET = env.string("SEARCH_CACHE_SECRET", f"search-cache:{SECRET_KEY}")
 SEARCH_CACHE_TTL_SECONDS = env.integer("SEARCH_CACHE_TTL_SECONDS", 3600, minimum=1)
+# Pages PostgreSQL finds faster than this are not cached: a DynamoDB hit would cost as much.
+SEARCH_CACHE_MIN_MS = env.number("SEARCH_CACHE_MIN_MS", 15.0, minimum=0)
