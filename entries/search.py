@@ -16,10 +16,10 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, TrigramWordSimilarity
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet, Subquery, Window
+from django.db.models import Count, F, QuerySet, Subquery, Window
 
 from accounts.models import User
-from entries.models import Entry, Status, Tag
+from entries.models import Entry, Tag
 from entries.selectors import entries_for_reader
 
 CANDIDATES = 1000
@@ -155,14 +155,28 @@ def _fuzzy(reader: User, q: str, scope: QuerySet[Entry], page_size: int) -> Sear
             .order_by("-similarity")
             .values_list("id", "name", "similarity")[:5]
         )
-        close = (
-            scope.filter(Q(title__trigram_word_similar=words) | Q(entry_tags__tag_id__in=[t[0] for t in tags]))
-            .exclude(status=Status.DELETED)
+        # Two index-friendly lookups rather than one OR across a join (which would scan).
+        by_title = list(
+            scope.filter(title__trigram_word_similar=words)
             .annotate(similarity=TrigramWordSimilarity(words, "title"))
             .order_by("-similarity", "-updated_at")
-            .distinct()
             .values_list("id", "type", "title", "similarity")[:page_size]
         )
+        by_tag = list(
+            scope.filter(entry_tags__tag_id__in=[tag_id for tag_id, _, _ in tags])
+            .order_by("-updated_at")
+            .values_list("id", "type", "title")[:page_size]
+            if tags
+            else []
+        )
+        best_tag = tags[0][2] if tags else 0.0
+        seen: set[uuid.UUID] = set()
+        close = []
+        for entry_id, kind, title, similarity in [*by_title, *((i, k, t, best_tag) for i, k, t in by_tag)]:
+            if entry_id not in seen:
+                seen.add(entry_id)
+                close.append((entry_id, kind, title, similarity))
+        close = sorted(close, key=lambda row: -row[3])[:page_size]
         results = [Hit(i, t, title, html.escape(title), "", round(s, 4)) for i, t, title, s in close]
     suggestion = _suggest(words, [title for _, _, title, _ in close], [name for _, name, _ in tags])
     return SearchPage(results, len(results), False, False, suggestion=suggestion, fuzzy=True)
