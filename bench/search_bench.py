@@ -255,6 +255,8 @@ def _ensure_database(url: str) -> None:
 def _use_layout(conn: Any, name: str | None) -> None:
     conn.execute("DROP INDEX IF EXISTS bench_layout")
     conn.execute("DROP INDEX IF EXISTS entry_search")
+    conn.execute("DROP INDEX IF EXISTS entry_owner_search")
+    conn.execute("DROP INDEX IF EXISTS entry_search_plain")
     if name == "owner_gin":
         conn.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
     if name:

@@ -189,7 +189,10 @@ class Entry(TimestampedModel):
             models.Index(fields=["category"], name="entry_category"),
             models.Index(fields=["expires_at"], name="entry_expiring", condition=Q(expires_at__isnull=False)),
             models.Index(fields=["trashed_at"], name="entry_trashed", condition=Q(status="deleted")),
-            GinIndex(fields=["search_vector"], name="entry_search"),
+            # The search index is created by migration 0006 (not declared here): GIN on
+            # (owner_id, search_vector) through btree_gin, which measured fastest for
+            # one-user searches (docs/benchmarks/search.md); a plain GIN where btree_gin is
+            # not installed (the embedded PostgreSQL).
             GinIndex(fields=["title"], opclasses=["gin_trgm_ops"], name="entry_title_trigram"),
         ]
         constraints: ClassVar = [
