@@ -29,8 +29,7 @@ fi
 
 python manage.py migrate --no-input
 if [ "${SKIP_DEMO:-0}" != 1 ]; then
-  python manage.py create_demo_account
-  python manage.py seed_sample_data --user demo@personalpod.local
+  python manage.py create_demo_account --sample-data
 fi
 
 echo "Starting ${processes[*]}; PersonalPod will be at http://127.0.0.1:$PORT/ (Ctrl-C stops everything)"

@@ -41,11 +41,12 @@ def test_passwords_are_hashed_with_argon2(settings: object) -> None:
 def test_demo_account_is_created_once_and_its_password_kept(settings: object, tmp_path: object, capsys: object) -> None:
     settings.DATA_DIR = tmp_path  # type: ignore[attr-defined]
     call_command("create_demo_account")
-    call_command("create_demo_account")
+    call_command("create_demo_account", sample_data=True)
     output = capsys.readouterr().out.strip().splitlines()  # type: ignore[attr-defined]
-    assert len(output) == 2
     assert output[0] == output[1]
+    assert output[2].startswith("added ")
     password = output[0].rsplit(" / ", 1)[1]
     demo = User.objects.get(email="demo@personalpod.local")
     assert demo.check_password(password)
     assert demo.is_staff
+    assert demo.entries.count() >= 30

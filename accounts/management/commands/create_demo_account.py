@@ -3,6 +3,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.models import User
@@ -17,8 +18,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--email", default=DEMO_EMAIL)
+        parser.add_argument("--sample-data", action="store_true", help="also fill it with sample entries")
 
-    def handle(self, *args: Any, email: str, **options: Any) -> None:
+    def handle(self, *args: Any, email: str, sample_data: bool = False, **options: Any) -> None:
         # The password is random per machine and kept beside the data, never in the repository.
         password_file = Path(settings.DATA_DIR) / "demo-password"
         user = User.objects.filter(email__iexact=email).first()
@@ -34,3 +36,5 @@ class Command(BaseCommand):
             password_file.write_text(password + "\n")
             password_file.chmod(0o600)
         self.stdout.write(f"Demo account (also a staff admin): {user.email} / {password}")
+        if sample_data:  # by name: the entries app owns sample data (one process start, not two)
+            call_command("seed_sample_data", user=user.email, stdout=self.stdout)
