@@ -394,7 +394,11 @@ def write_report(plan: dict[str, str], layouts: Any, winner: str, results: Any, 
     for cls in plan:
         cells = [f"{layouts[name][cls]['p50_ms']} / {layouts[name][cls]['p95_ms']}" for name in layouts]
         lines.append(f"| {cls} | " + " | ".join(cells) + " |")
-    lines += ["", f"Best on this run: **{winner}** (lowest total p95); the measurements below use it. Migration 0006 creates owner_gin where btree_gin is installed, a plain GIN otherwise.", ""]
+    lines += [
+        "",
+        f"Best on this run: **{winner}** (lowest total p95); the measurements below use it. Migration 0006 creates owner_gin where btree_gin is installed, a plain GIN otherwise.",
+        "",
+    ]
     for who, label in (("big", "the 100,000-entry user"), ("small", "a 900-entry user")):
         lines += [
             f"## Search for {label} (p50 / p95 ms)",
