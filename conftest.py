@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -64,6 +65,40 @@ def celery_worker(django_db_setup: None) -> Iterator[subprocess.Popen[bytes]]:
     except subprocess.TimeoutExpired:
         worker.kill()
     log.close()
+
+
+def closed_port() -> int:
+    """A local port nothing listens on: a dependency that is down."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class DynamoOutage:
+    """Point PynamoDB models at a closed port (a real outage of their endpoint), and back."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.monkeypatch = monkeypatch
+        self.models: list[Any] = []
+
+    def down(self, model: Any) -> None:
+        self.monkeypatch.setattr(model.Meta, "host", f"http://127.0.0.1:{closed_port()}")
+        self.monkeypatch.setattr(model.Meta, "max_retry_attempts", 0)
+        self.monkeypatch.setattr(model, "_connection", None)
+        self.models.append(model)
+
+    def up(self) -> None:
+        self.monkeypatch.undo()
+        for model in self.models:
+            model._connection = None
+        self.models.clear()
+
+
+@pytest.fixture
+def dynamodb_outage(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoOutage]:
+    outage = DynamoOutage(monkeypatch)
+    yield outage
+    outage.up()
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from accounts import services
 from accounts.activity import log_activity
 from accounts.models import Action, ActivityLog, ApiToken, User
+from personalpod.admin import ReadOnlyAdmin
 from personalpod.http import ClientInfo
 
 
@@ -65,7 +66,7 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
 
 
 @admin.register(ActivityLog)
-class ActivityLogAdmin(admin.ModelAdmin[ActivityLog]):
+class ActivityLogAdmin(ReadOnlyAdmin):
     """Read-only: the log is append-only, in the database and here."""
 
     list_display = ("created_at", "action", "actor_id", "owner_id", "target_type", "target_id", "ip")
@@ -73,12 +74,3 @@ class ActivityLogAdmin(admin.ModelAdmin[ActivityLog]):
     search_fields = ("=actor_id", "=owner_id", "=target_id", "=ip")
     date_hierarchy = "created_at"
     show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from entries.models import Category, Entry, Tag
-
-
-class ReadOnlyAdmin(admin.ModelAdmin[Any]):
-    # Changes go through the services (history, change feed, activity log), never the admin.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from personalpod.admin import ReadOnlyAdmin
 
 
 @admin.register(Entry)

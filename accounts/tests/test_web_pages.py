@@ -214,24 +214,16 @@ def test_a_browser_cookie_is_not_a_bearer_token(alice: User) -> None:
     assert bearer(client.cookies["sessionid"].value).get("/api/v1/me/").status_code == 401
 
 
-def test_a_sessions_outage_is_a_503_and_keeps_the_cookie(alice: User, monkeypatch: pytest.MonkeyPatch) -> None:
-    import socket
-
+def test_a_sessions_outage_is_a_503_and_keeps_the_cookie(alice: User, dynamodb_outage: Any) -> None:
     from accounts.dynamo import SessionItem
 
     client = browser()
     client.post("/accounts/login/", {"email": alice.email, "password": PASSWORD})
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
-    monkeypatch.setattr(SessionItem.Meta, "host", f"http://127.0.0.1:{closed}")
-    monkeypatch.setattr(SessionItem.Meta, "max_retry_attempts", 0)
-    monkeypatch.setattr(SessionItem, "_connection", None)
+    dynamodb_outage.down(SessionItem)
     page = client.get("/accounts/sessions/")
     assert page.status_code == 503
     assert "sessionid" not in page.cookies or page.cookies["sessionid"].value
-    monkeypatch.undo()
-    SessionItem._connection = None
+    dynamodb_outage.up()
     assert client.get("/accounts/sessions/").status_code == 200
 
 

@@ -22,6 +22,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import Action, ActivityLog, User
+from conftest import closed_port
 from entries.crypto import envelope, keyring
 from entries.models import DataKey, Entry, EntryVersion
 
@@ -198,15 +199,9 @@ def test_the_password_generator(api: APIClient) -> None:
 # --- AWS KMS, against moto's KMS server (the same boto3 client production uses) ---
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def kms_endpoint() -> Iterator[str]:
-    port = _free_port()
+    port = closed_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -252,7 +247,7 @@ def test_the_kms_provider_wraps_data_keys_with_kms(alice: User, api: APIClient, 
 
 
 def test_kms_unreachable_is_a_503_and_writes_nothing(alice: User, api: APIClient, settings: Any, kms: str) -> None:
-    settings.ENCRYPTION_KMS_ENDPOINT = f"http://127.0.0.1:{_free_port()}"
+    settings.ENCRYPTION_KMS_ENDPOINT = f"http://127.0.0.1:{closed_port()}"
     keyring._kms_keyring.cache_clear()
     response = api.post(
         "/api/v1/entries/", {"type": "password", "title": "x", "fields": {"secret": "s"}}, format="json"
@@ -350,7 +345,7 @@ def test_data_key_rotation_covers_history_and_resumes_past_a_bad_row(alice: User
 
 def test_reveal_with_kms_unreachable_is_a_503(alice: User, api: APIClient, settings: Any, kms: str) -> None:
     entry = create_password(api)
-    settings.ENCRYPTION_KMS_ENDPOINT = f"http://127.0.0.1:{_free_port()}"
+    settings.ENCRYPTION_KMS_ENDPOINT = f"http://127.0.0.1:{closed_port()}"
     keyring._kms_keyring.cache_clear()
     envelope.forget_keys()
     response = api.post(f"/api/v1/entries/{entry['id']}/reveal/")

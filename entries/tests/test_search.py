@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import pytest
@@ -133,22 +132,15 @@ def test_a_cached_page_is_served_until_a_write(alice: User, api: APIClient) -> N
     assert metrics.counters().get('personalpod_search_cache_total{outcome="hit"}', 0) >= 1
 
 
-def test_search_works_with_dynamodb_down(alice: User, api: APIClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_search_works_with_dynamodb_down(alice: User, api: APIClient, dynamodb_outage: Any) -> None:
     services.create_entry(actor=alice, type="note", title="Rambutan")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
-    monkeypatch.setattr(SearchIndexItem.Meta, "host", f"http://127.0.0.1:{closed}")
-    monkeypatch.setattr(SearchIndexItem.Meta, "max_retry_attempts", 0)
-    monkeypatch.setattr(SearchIndexItem, "_connection", None)
+    dynamodb_outage.down(SearchIndexItem)
     body = search(api, "rambutan")
     assert titles(body) == ["Rambutan"]
     assert body["cached"] is False
     assert not dynamo.breaker.allows()  # the next searches skip DynamoDB for a while
     assert titles(search(api, "rambutan")) == ["Rambutan"]
     assert "personalpod_search_cache_total" in APIClient().get("/metrics").content.decode()
-    monkeypatch.undo()
-    SearchIndexItem._connection = None
 
 
 @pytest.mark.parametrize("q", ["", "   "])

@@ -7,6 +7,7 @@ import pytest
 from celery import Celery
 from django.test import Client
 
+from conftest import closed_port
 from personalpod import health
 from personalpod.tasks import heartbeat_task
 
@@ -38,12 +39,6 @@ def silent_port() -> Iterator[int]:
     for conn in accepted:
         conn.close()
     server.close()
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_healthz_answers_while_the_process_is_up(client: Client) -> None:
