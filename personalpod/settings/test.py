@@ -12,3 +12,8 @@ DYNAMODB_SECRET_ACCESS_KEY = env.string("DYNAMODB_SECRET_ACCESS_KEY", "local")
 # Argon2 is deliberately slow; tests that are about hashing ask for it explicitly.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = DATA_DIR / "test-media"
+
+# Two test runs on one PostgreSQL server (e.g. two checkouts) each get their own database.
+_test_database = env.string("TEST_DATABASE_NAME", "")
+if _test_database:
+    DATABASES["default"]["TEST"] = {"NAME": _test_database}  # noqa: F405
