@@ -5,6 +5,11 @@ search terms can be as private as the entries. A page is served only while its
 `change_seq` equals the reader's current one, so any write makes older pages stale at
 once; TTL removes them later (readers check it: DynamoDB Local never expires items).
 If DynamoDB is away, search goes on from PostgreSQL and only the error is counted.
+
+A miss costs no DynamoDB round trip: every page written is also marked in Redis under
+its term and `change_seq` (a key with the same TTL), and only a marked page is read
+from DynamoDB. The marker is a filter, not the cache: if Redis is unreachable the
+lookup goes straight to DynamoDB, and a marker whose item is gone is just a miss.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 from pynamodb.exceptions import PynamoDBException
 
@@ -37,9 +43,25 @@ def _key(user_id: Any, term: str) -> tuple[str, str]:
     return f"USER#{user_id}", f"SEARCH#{SEARCH_TYPE}#{term}"
 
 
+def _marker(term: str, change_seq: int) -> str:
+    return f"search-page:{term}:{change_seq}"
+
+
+def _marked(term: str, change_seq: int) -> bool:
+    """False only when Redis says for certain that no page was stored for this version."""
+    try:
+        return cache.get(_marker(term, change_seq)) is not None
+    except Exception:  # Redis away: let DynamoDB answer
+        logger.debug("search cache marker unreadable", exc_info=True)
+        return True
+
+
 def get(user_id: Any, term: str, change_seq: int) -> dict[str, Any] | None:
     if not dynamo.breaker.allows():
         metrics.incr("personalpod_search_cache_total", outcome="error")
+        return None
+    if not _marked(term, change_seq):
+        metrics.incr("personalpod_search_cache_total", outcome="miss")
         return None
     try:
         item = SearchIndexItem.get(*_key(user_id, term))
@@ -96,3 +118,8 @@ def put(user_id: Any, term: str, change_seq: int, page: dict[str, Any]) -> None:
     except PynamoDBException:
         dynamo.breaker.failed()
         logger.warning("search cache unreachable; result not cached", exc_info=True)
+        return
+    try:
+        cache.set(_marker(term, change_seq), 1, timeout=settings.SEARCH_CACHE_TTL_SECONDS)
+    except Exception:  # without its marker the page is read only while Redis is away
+        logger.debug("search cache marker not written", exc_info=True)

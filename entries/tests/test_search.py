@@ -132,6 +132,21 @@ def test_a_cached_page_is_served_until_a_write(alice: User, api: APIClient) -> N
     assert metrics.counters().get('personalpod_search_cache_total{outcome="hit"}', 0) >= 1
 
 
+def test_a_miss_skips_dynamodb_and_a_hit_survives_redis_losing_its_marker(
+    alice: User, api: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services.create_entry(actor=alice, type="note", title="Kumquat")
+    reads: list[object] = []
+    real_get = SearchIndexItem.get
+    monkeypatch.setattr(SearchIndexItem, "get", lambda *a, **k: reads.append(a) or real_get(*a, **k))
+    assert search(api, "kumquat")["cached"] is False
+    assert reads == []  # no page was ever stored for this version: Redis says so
+    assert search(api, "kumquat")["cached"] is True
+    assert len(reads) == 1
+    monkeypatch.setattr(search_cache.cache, "get", lambda *a, **k: (_ for _ in ()).throw(ConnectionError()))
+    assert search(api, "kumquat")["cached"] is True  # Redis away: DynamoDB still answers
+
+
 def test_search_works_with_dynamodb_down(alice: User, api: APIClient, dynamodb_outage: Any) -> None:
     services.create_entry(actor=alice, type="note", title="Rambutan")
     dynamodb_outage.down(SearchIndexItem)
