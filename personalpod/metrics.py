@@ -17,6 +17,7 @@ _KEY = "metrics:counters"
 
 HELP = {
     "personalpod_search_cache_total": "Search result cache lookups in DynamoDB, by outcome (hit, miss, error).",
+    "personalpod_cache_total": "Cache-table lookups in DynamoDB, by cache type and outcome (hit, miss, error).",
 }
 
 

@@ -348,3 +348,5 @@ SEARCH_CACHE_SECRET = env.string("SEARCH_CACHE_SECRET", f"search-cache:{SECRET_K
 SEARCH_CACHE_TTL_SECONDS = env.integer("SEARCH_CACHE_TTL_SECONDS", 3600, minimum=1)
 # Pages PostgreSQL finds faster than this are not cached: a DynamoDB hit would cost as much.
 SEARCH_CACHE_MIN_MS = env.number("SEARCH_CACHE_MIN_MS", 15.0, minimum=0)
+# The cache table (statistics, category trees, recent entries): items live this long at most.
+CACHE_TTL_SECONDS = env.integer("CACHE_TTL_SECONDS", 3600, minimum=1)
