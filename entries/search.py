@@ -9,14 +9,15 @@ matches, trigram similarity on titles and tags ("did you mean").
 from __future__ import annotations
 
 import html
+import json
 import re
 import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, TrigramWordSimilarity
+from django.contrib.postgres.search import SearchQuery, TrigramWordSimilarity
 from django.db import connection, transaction
-from django.db.models import Count, F, QuerySet, Subquery, Window
+from django.db.models import QuerySet
 
 from accounts.models import User
 from entries.models import Entry, Tag
@@ -62,15 +63,26 @@ def clean_query(q: str) -> str:
     return " ".join(q.split())
 
 
-def build_query(q: str, config: str) -> SearchQuery:
-    """websearch syntax for the whole text, plus its last word as a prefix while typing."""
-    query = SearchQuery(q, search_type="websearch", config=config)
+def _prefix(q: str) -> tuple[str, str] | None:
+    """(the words before, the last word) when the last word is still being typed."""
     last = _LAST_WORD.search(q)
     if last and not q.endswith((" ", '"')) and not q[: last.start()].rstrip().endswith("-"):
-        prefix = SearchQuery(f"{last.group(1)}:*", search_type="raw", config=config)
-        head = q[: last.start()].strip()
-        # "lisbon tra" matches "Lisbon travel": the last word as typed, or as a prefix.
-        query = query | (SearchQuery(head, search_type="websearch", config=config) & prefix) if head else query | prefix
+        return q[: last.start()].strip(), last.group(1)
+    return None
+
+
+def build_query(q: str, config: str) -> SearchQuery:
+    """websearch syntax for the whole text, plus its last word as a prefix while typing:
+    "lisbon tra" matches "Lisbon travel" (the last word as typed, or as a prefix)."""
+    query = SearchQuery(q, search_type="websearch", config=config)
+    if (prefix := _prefix(q)) is not None:
+        head, word = prefix
+        word_query = SearchQuery(f"{word}:*", search_type="raw", config=config)
+        query = (
+            query | (SearchQuery(head, search_type="websearch", config=config) & word_query)
+            if head
+            else query | word_query
+        )
     return query
 
 
@@ -83,16 +95,20 @@ def search_entries(*, reader: User, q: str, page: int = 1, page_size: int = 20, 
     config = reader.search_language or "english"
     query = build_query(q, config)
     scope = entries_for_reader(reader=reader, **filters)
-    # One statement: at most CANDIDATES + 1 matches (a common word stops there), ranked,
-    # counted (a window over the candidates), and cut to the page.
+    # The reader's matches, at most CANDIDATES + 1 of them (a common word stops there). The
+    # ORM builds this part: it carries the reader's scope and filters.
     candidates = scope.filter(search_vector=query).order_by().values("id")[: CANDIDATES + 1]
+    candidates_sql, candidates_params = candidates.query.sql_with_params()
+    tsquery_sql, tsquery_params = _tsquery_sql(q, config)
     offset = (page - 1) * page_size
-    rows = list(
-        Entry.objects.filter(id__in=Subquery(candidates))
-        .annotate(rank=SearchRank(F("search_vector"), query, weights=WEIGHTS), total=Window(Count("id")))
-        .order_by("-rank", "-updated_at", "id")
-        .values_list("id", "rank", "total")[offset : offset + page_size + 1]
-    )
+    with connection.cursor() as cursor:
+        # One statement ranks the candidates, counts them and cuts the page. Hand-written:
+        # building it through the ORM cost more than running it.
+        cursor.execute(
+            _RANKED.format(tsquery=tsquery_sql, candidates=candidates_sql),
+            [WEIGHTS, *tsquery_params, *candidates_params, page_size + 1, offset],
+        )
+        rows = cursor.fetchall()
     if not rows:
         if page == 1:
             return _fuzzy(reader, q, scope, page_size)
@@ -100,36 +116,66 @@ def search_entries(*, reader: User, q: str, page: int = 1, page_size: int = 20, 
     total = rows[0][2]
     ranked = [(entry_id, rank) for entry_id, rank, _ in rows[:page_size]]
     return SearchPage(
-        results=_headlines(ranked, query, config),
+        results=_headlines(ranked, tsquery_sql, tsquery_params, config),
         count=min(total, CANDIDATES),
         count_capped=total > CANDIDATES,
         has_next=len(rows) > page_size,
     )
 
 
-def _headlines(ranked: list[tuple[uuid.UUID, float]], query: SearchQuery, config: str) -> list[Hit]:
+_RANKED = """
+    SELECT entry.id, ts_rank(%s::real[], entry.search_vector, {tsquery}) AS rank, count(*) OVER () AS total
+    FROM entries_entry entry
+    WHERE entry.id IN ({candidates})
+    ORDER BY rank DESC, entry.updated_at DESC, entry.id
+    LIMIT %s OFFSET %s
+"""
+_HEADLINES = """
+    SELECT id, type, title, fields,
+           ts_headline(%s::regconfig, title, {tsquery}, %s),
+           ts_headline(%s::regconfig, content, {tsquery}, %s)
+    FROM entries_entry
+    WHERE id = ANY(%s)
+"""
+_TITLE_OPTIONS = f"StartSel={_MARK_START}, StopSel={_MARK_END}, HighlightAll=true"
+_SNIPPET_OPTIONS = f"StartSel={_MARK_START}, StopSel={_MARK_END}, MaxWords=35, MinWords=15, MaxFragments=2"
+
+
+def _tsquery_sql(q: str, config: str) -> tuple[str, list[Any]]:
+    """The same query as build_query(), as SQL for the hand-written statements."""
+    sql, params = "websearch_to_tsquery(%s::regconfig, %s)", [config, q]
+    if (prefix := _prefix(q)) is not None:
+        head, word = prefix
+        word_sql, word_params = "to_tsquery(%s::regconfig, %s)", [config, f"{word}:*"]
+        if head:
+            word_sql, word_params = (
+                f"(websearch_to_tsquery(%s::regconfig, %s) && {word_sql})",
+                [config, head, *word_params],
+            )
+        sql, params = f"({sql} || {word_sql})", [*params, *word_params]
+    return sql, params
+
+
+def _headlines(
+    ranked: list[tuple[uuid.UUID, float]], tsquery_sql: str, tsquery_params: list[Any], config: str
+) -> list[Hit]:
     """Titles and snippets with highlighted hits, for the returned page only."""
-    options: dict[str, Any] = {"start_sel": _MARK_START, "stop_sel": _MARK_END, "config": config}
-    rows = {
-        row["id"]: row
-        for row in Entry.objects.filter(id__in=[entry_id for entry_id, _ in ranked])
-        .annotate(
-            title_marked=SearchHeadline("title", query, highlight_all=True, **options),
-            snippet=SearchHeadline("content", query, max_words=35, min_words=15, max_fragments=2, **options),
-        )
-        .values("id", "type", "title", "title_marked", "snippet", "fields")
-    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _HEADLINES.format(tsquery=tsquery_sql),
+            [config, *tsquery_params, _TITLE_OPTIONS, config, *tsquery_params, _SNIPPET_OPTIONS,
+             [entry_id for entry_id, _ in ranked]],
+        )  # fmt: skip
+        rows = {row[0]: row for row in cursor.fetchall()}
     hits = []
     for entry_id, rank in ranked:
-        row = rows[entry_id]
+        _, entry_type, title, fields, title_marked, snippet = rows[entry_id]
         # ts_headline gives the content's opening words when the hit was elsewhere (title,
         # tags); a type whose words live in its fields shows those instead.
-        snippet = row["snippet"] or ""
-        if _MARK_START not in snippet and (field_text := _field_text(row["type"], row["fields"])):
+        snippet = snippet or ""
+        if _MARK_START not in snippet and (field_text := _field_text(entry_type, json.loads(fields))):
             snippet = field_text[:240]
-        hits.append(
-            Hit(entry_id, row["type"], row["title"], _marked(row["title_marked"]), _marked(snippet), round(rank, 4))
-        )
+        hits.append(Hit(entry_id, entry_type, title, _marked(title_marked), _marked(snippet), round(rank, 4)))
     return hits
 
 
