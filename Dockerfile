@@ -1,5 +1,11 @@
 # PersonalPod's production image: the Django app, served by gunicorn; the same image runs
 # the Celery worker and beat with another command (see docker-compose.yml).
+# Browser libraries for the web UI come from the npm registry (package.json, locked).
+FROM node:20-bookworm-slim AS assets
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+
 FROM python:3.11-slim-bookworm AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -19,6 +25,7 @@ COPY requirements.txt constraints.txt ./
 RUN pip install -r requirements.txt -c constraints.txt
 
 COPY . .
+COPY --from=assets /build/node_modules/htmx.org/dist/ node_modules/htmx.org/dist/
 # collectstatic needs settings, not secrets or services: throwaway values for this one step.
 RUN DJANGO_SETTINGS_MODULE=personalpod.settings.production \
     SECRET_KEY=collectstatic-only-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ \

@@ -1,7 +1,9 @@
+import zoneinfo
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from accounts import sessions
 from accounts.session_store import SessionStore
@@ -42,3 +44,23 @@ class SessionClientMiddleware:
             response = render(request, "503.html", status=503)
         response["Retry-After"] = "5"
         return response
+
+
+class UserTimezoneMiddleware:
+    """Show dates and take form input in the signed-in person's time zone."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            user = request.user
+            zone = getattr(user, "timezone", "") if user.is_authenticated else ""
+        except sessions.SessionsUnavailable:
+            zone = ""  # the view meets the outage too, and SessionClientMiddleware answers 503
+        try:
+            if zone:
+                timezone.activate(zoneinfo.ZoneInfo(zone))
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

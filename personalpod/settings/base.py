@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "pgtrigger",
+    "django_htmx",
     "personalpod",
     "accounts",
     "entries",
@@ -45,6 +46,7 @@ MIDDLEWARE = [
     # Probes are answered here, before Host validation (they come by IP address).
     "personalpod.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "personalpod.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -53,6 +55,9 @@ MIDDLEWARE = [
     "accounts.middleware.SessionClientMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    # Dates on web pages in the signed-in person's own time zone.
+    "accounts.middleware.UserTimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "personalpod.urls"
@@ -106,6 +111,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 # Outside production, WhiteNoise serves static files straight from the apps (no collectstatic).
 WHITENOISE_USE_FINDERS = True
+# Browser libraries come from the npm registry (package.json), served from node_modules.
+STATICFILES_DIRS = [("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist")]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.string("MEDIA_ROOT", str(DATA_DIR / "media")))
 
@@ -308,6 +315,30 @@ if IDENTITY_JWKS_URL and not (IDENTITY_ISSUER and IDENTITY_AUDIENCE):
 
 # Where people reach this instance: used in links sent by e-mail.
 PUBLIC_URL = env.url("PUBLIC_URL", "http://127.0.0.1:8000", schemes=("http", "https"))
+
+# The web UI runs no inline script or style: everything comes from this site's static files.
+# Files may also come from the S3 bucket (pre-signed URLs) or the origins in CSP_FILE_SOURCES.
+CSP_FILE_SOURCES: list[str] = env.strings("CSP_FILE_SOURCES", [])
+if AWS_STORAGE_BUCKET_NAME:
+    _endpoint = env.url("AWS_S3_ENDPOINT_URL", None, schemes=("http", "https"))
+    CSP_FILE_SOURCES.append(_endpoint or "https://*.amazonaws.com")
+_files = " ".join(["'self'", "data:", "blob:", *CSP_FILE_SOURCES])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        f"img-src {_files}",
+        f"media-src {_files}",
+        f"frame-src {_files}",
+        "object-src 'none'",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'self'",
+    ]
+)
 
 # Envelope encryption of secrets: each user's data key is wrapped by a key-encryption key
 # from `local` master keys (ENCRYPTION_LOCAL_KEYS="1:<base64 32 bytes>,2:...") or AWS KMS.
