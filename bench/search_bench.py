@@ -384,7 +384,8 @@ def write_report(plan: dict[str, str], layouts: Any, winner: str, results: Any, 
         "# Search benchmark",
         "",
         f"Last run: {stamp}, {TOTAL:,} entries across {USERS:,} users (one with {int(TOTAL * BIG_SHARE):,}),",
-        f"{REPEATS} repetitions per figure, on this project's 2-core machine. Regenerate with `make bench-search`.",
+        f"{REPEATS} repetitions per figure, on this project's 2-core machine (load average "
+        f"{os.getloadavg()[0]:.1f} at the end: other work shares it). Regenerate with `make bench-search`.",
         "",
         "## Index layout (floor SQL, biggest user, p50 / p95 ms)",
         "",
@@ -413,9 +414,38 @@ def write_report(plan: dict[str, str], layouts: Any, winner: str, results: Any, 
                 f"{row['cache_hit']['p50_ms']} / {row['cache_hit']['p95_ms']} |"
             )
         lines.append("")
+    lines += _targets(results["big"])
     lines += ["## A common term does not read every match", "", "```", explain, "```", ""]
     (out / "search.md").write_text("\n".join(lines))
     print(f"wrote {out / 'search.md'}", flush=True)
+
+
+def _targets(big: dict[str, Any]) -> list[str]:
+    """The issue's targets, checked for the 100,000-entry user."""
+    lines = [
+        "## Against the targets (100,000-entry user)",
+        "",
+        "| query | API p50 <= 1.5x floor | API p95 < 50 ms | API minus floor, p50 ms |",
+        "|---|---|---|---|",
+    ]
+    for cls, row in big.items():
+        ratio_ok = "yes" if row["api_over_floor_p50"] <= 1.5 else f"no ({row['api_over_floor_p50']}x)"
+        p95_ok = "yes" if row["api"]["p95_ms"] < 50 else f"no ({row['api']['p95_ms']} ms)"
+        overhead = round(row["api"]["p50_ms"] - row["floor"]["p50_ms"], 2)
+        lines.append(f"| {cls} | {ratio_ok} | {p95_ok} | {overhead} |")
+    lines += [
+        "",
+        "The API adds a roughly fixed cost to the floor (Django and DRF, validating the",
+        "parameters, the Redis marker lookup and the metrics counter, building the reader's",
+        "scope); it is the last column. A query whose SQL takes a few milliseconds (a rare",
+        "word) cannot come within 1.5x of its floor while that cost is several milliseconds;",
+        "queries whose SQL is the real work come within it. When p95 misses 50 ms, compare",
+        "the floor's own p95 in the table above: the SQL alone is over budget on this",
+        "machine at that moment, and the search cache (last column of the tables above) is",
+        "what keeps repeated searches fast.",
+        "",
+    ]
+    return lines
 
 
 if __name__ == "__main__":
