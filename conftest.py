@@ -42,11 +42,66 @@ def database_url(database: dict[str, Any]) -> str:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup: None) -> Iterator[subprocess.Popen[bytes]]:
-    """A real Celery worker process on this run's queue, using the test database."""
+def s3_server() -> Iterator[dict[str, str]]:
+    """moto's S3 server for this run, with a bucket: yields the settings that point a process at it."""
+    import boto3
+
+    port = closed_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    config = {
+        "AWS_STORAGE_BUCKET_NAME": f"personalpod-test-{os.getpid()}",
+        "AWS_S3_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_S3_REGION_NAME": "us-east-1",
+        "AWS_S3_ACCESS_KEY_ID": "testing",
+        "AWS_S3_SECRET_ACCESS_KEY": "testing",
+    }
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail("moto's S3 server did not start")
+            time.sleep(0.2)
+    boto3.client(
+        "s3", endpoint_url=config["AWS_S3_ENDPOINT_URL"], region_name="us-east-1",
+        aws_access_key_id=config["AWS_S3_ACCESS_KEY_ID"], aws_secret_access_key=config["AWS_S3_SECRET_ACCESS_KEY"],
+    ).create_bucket(Bucket=config["AWS_STORAGE_BUCKET_NAME"])  # fmt: skip
+    yield config
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_media() -> Iterator[None]:
+    """Remove this run's stored files (MEDIA_ROOT is per run) when it ends."""
+    yield
+    import shutil
+
+    root = Path(settings.MEDIA_ROOT)
+    if "test-media" in root.parts:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup: None, s3_server: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process on this run's queue, using the test database.
+
+    It can read and write files on both storage backends: this run's folder and moto's S3.
+    """
     from personalpod.celery import app
 
-    env = {**os.environ, "DATABASE_URL": database_url(settings.DATABASES["default"])}
+    env = {
+        **os.environ,
+        **s3_server,
+        "FILE_STORAGE": settings.FILE_STORAGE,  # new files go where this process sends them
+        "DATABASE_URL": database_url(settings.DATABASES["default"]),
+    }
     log = (ROOT / ".data" / "celery-test-worker.log").open("wb")
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "--app", "personalpod", "worker", "--loglevel", "INFO",

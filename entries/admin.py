@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+# Registers the attachments' admin (they have their own package).
+from entries.attachments import admin as attachments_admin  # noqa: F401
 from entries.models import Category, Entry, Tag
 from personalpod.admin import ReadOnlyAdmin
 

@@ -331,3 +331,7 @@ class Change(UUIDModel):
         indexes: ClassVar = [
             models.Index(fields=["user", "seq"], name="change_unpublished", condition=Q(published_at__isnull=True)),
         ]
+
+
+# Attachments have their own module (entries/attachments/); importing it here registers the model.
+from entries.attachments.models import Attachment  # noqa: E402, F401

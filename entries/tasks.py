@@ -1,5 +1,7 @@
 from celery import shared_task
 
+# Celery finds tasks in each app's tasks module; the attachments' live in their own package.
+from entries.attachments import tasks as attachment_tasks  # noqa: F401
 from entries.services import purge_trash, trash_expired_entries
 
 

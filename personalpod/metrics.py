@@ -18,6 +18,13 @@ _KEY = "metrics:counters"
 HELP = {
     "personalpod_search_cache_total": "Search result cache lookups in DynamoDB, by outcome (hit, miss, error).",
     "personalpod_cache_total": "Cache-table lookups in DynamoDB, by cache type and outcome (hit, miss, error).",
+    "personalpod_attachment_events_total": "Attachment uploads, downloads and deletions, by backend.",
+    "personalpod_attachment_rejections_total": "Uploads refused before storing anything, by reason.",
+    "personalpod_attachment_thumbnails_total": "Attachment previews finished, by outcome (ready, none, failed).",
+    "personalpod_attachment_integrity_total": (
+        "Stored files re-hashed by the integrity check, by outcome (ok, mismatch, missing, error)."
+    ),
+    "personalpod_attachment_orphans_removed_total": "Stored files removed because no attachment referred to them.",
 }
 
 
@@ -25,10 +32,10 @@ def _client() -> Any:
     return cache._cache.get_client(write=True)  # type: ignore[attr-defined]
 
 
-def incr(name: str, **labels: str) -> None:
+def incr(name: str, amount: int = 1, **labels: str) -> None:
     field = name + ("{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}" if labels else "")
     try:
-        _client().hincrby(cache.make_key(_KEY), field, 1)
+        _client().hincrby(cache.make_key(_KEY), field, amount)
     except Exception:
         logger.debug("metric %s not counted", field, exc_info=True)
 

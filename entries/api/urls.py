@@ -1,4 +1,4 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, include, path
 from rest_framework.routers import SimpleRouter
 
 from entries.api import generator, organize
@@ -13,6 +13,7 @@ aliases = SimpleRouter(trailing_slash="")  # type: ignore[arg-type]
 aliases.register("entries", EntryViewSet, basename="entry-alias")
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("", include("entries.attachments.urls")),
     *api_path("categories/tree", organize.CategoryTreeView.as_view(), name="category-tree"),
     *api_path("categories", organize.CategoriesView.as_view(), name="categories"),
     *api_path("categories/<uuid:category_id>", organize.CategoryView.as_view(), name="category"),

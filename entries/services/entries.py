@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Action, User
+from entries.attachments.storage import remove_files_of
 from entries.crypto import envelope
 from entries.feed import lock_owner
 from entries.models import TITLE_MAX_LENGTH, Category, ChangeOp, Entry, EntryType, EntryVersion, Status
@@ -437,4 +438,5 @@ def delete_entry_forever(
         record(
             [entry], op=ChangeOp.DELETE, action=Action.DELETE, actor=actor, client=client, metadata={"forever": True}
         )
+        remove_files_of([entry])  # after the commit, never before
         entry.delete()

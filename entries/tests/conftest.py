@@ -25,3 +25,30 @@ def make_entry(api: APIClient) -> Any:
         return response.json()  # type: ignore[no-any-return]
 
     return make
+
+
+@pytest.fixture(params=["filesystem", "s3"])
+def storage_backend(request: pytest.FixtureRequest, settings: Any) -> str:
+    """Run the test once per file backend: this run's folder, and S3 (moto's server)."""
+    if request.param == "s3":
+        s3 = request.getfixturevalue("s3_server")
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "s3": {
+                "BACKEND": "storages.backends.s3.S3Storage",
+                "OPTIONS": {
+                    "bucket_name": s3["AWS_STORAGE_BUCKET_NAME"],
+                    "region_name": s3["AWS_S3_REGION_NAME"],
+                    "endpoint_url": s3["AWS_S3_ENDPOINT_URL"],
+                    "access_key": s3["AWS_S3_ACCESS_KEY_ID"],
+                    "secret_key": s3["AWS_S3_SECRET_ACCESS_KEY"],
+                    "default_acl": "private",
+                    "querystring_auth": True,
+                    "querystring_expire": 300,
+                    "file_overwrite": False,
+                    "object_parameters": {"ServerSideEncryption": "AES256"},
+                },
+            },
+        }
+    settings.FILE_STORAGE = request.param
+    return str(request.param)

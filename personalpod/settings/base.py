@@ -117,10 +117,19 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.string("MEDIA_ROOT", str(DATA_DIR / "media")))
 
 # Files: S3 when a bucket is configured (private objects, server-side encryption), the
-# local filesystem otherwise.
+# local filesystem otherwise. Each attachment row names the backend holding its file
+# ("s3" or "filesystem"), so turning S3 on later leaves the files on disk readable.
 AWS_STORAGE_BUCKET_NAME = env.string("AWS_STORAGE_BUCKET_NAME", "")
+_filesystem_storage: dict[str, object] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(MEDIA_ROOT)},
+}
+STORAGES: dict[str, dict[str, object]] = {
+    "filesystem": _filesystem_storage,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 if AWS_STORAGE_BUCKET_NAME:
-    _default_storage = {
+    STORAGES["s3"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
@@ -132,18 +141,34 @@ if AWS_STORAGE_BUCKET_NAME:
             "querystring_auth": True,
             "querystring_expire": env.integer("AWS_QUERYSTRING_EXPIRE", 300, minimum=1),
             "file_overwrite": False,
-            "object_parameters": {"ServerSideEncryption": env.string("AWS_S3_SERVER_SIDE_ENCRYPTION", "AES256")},
+            "object_parameters": {
+                "ServerSideEncryption": env.choice("AWS_S3_SERVER_SIDE_ENCRYPTION", ("AES256", "aws:kms"), "AES256"),
+                **({"SSEKMSKeyId": _kms} if (_kms := env.string("AWS_S3_SSE_KMS_KEY_ID", "")) else {}),
+            },
         },
     }
-else:
-    _default_storage = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(MEDIA_ROOT)},
-    }
-STORAGES = {
-    "default": _default_storage,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
+# Where new files go: "s3" (the default when a bucket is configured) or "filesystem".
+FILE_STORAGE = env.choice("FILE_STORAGE", ("s3", "filesystem"), "s3" if AWS_STORAGE_BUCKET_NAME else "filesystem")
+if FILE_STORAGE == "s3" and not AWS_STORAGE_BUCKET_NAME:
+    from personalpod.env import ConfigError
+
+    raise ConfigError("AWS_STORAGE_BUCKET_NAME: required when FILE_STORAGE is s3")
+STORAGES["default"] = STORAGES[FILE_STORAGE]
+
+# Attachments: limits checked before anything is stored, and their upkeep.
+ATTACHMENT_MAX_BYTES = env.integer("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, minimum=1)
+STORAGE_QUOTA_BYTES = env.integer("STORAGE_QUOTA_BYTES", 1024 * 1024 * 1024, minimum=0)
+# Download links (S3 presigned or signed Django URLs) work this long.
+ATTACHMENT_LINK_SECONDS = env.integer("ATTACHMENT_LINK_SECONDS", 300, minimum=1)
+# Images with more pixels than this are refused (Pillow's decompression-bomb guard).
+ATTACHMENT_MAX_IMAGE_PIXELS = env.integer("ATTACHMENT_MAX_IMAGE_PIXELS", 50_000_000, minimum=1)
+ATTACHMENT_THUMBNAIL_PIXELS = env.integer("ATTACHMENT_THUMBNAIL_PIXELS", 320, minimum=16)
+ATTACHMENT_THUMBNAIL_RETRIES = env.integer("ATTACHMENT_THUMBNAIL_RETRIES", 4, minimum=0)
+ATTACHMENT_THUMBNAIL_BACKOFF_SECONDS = env.number("ATTACHMENT_THUMBNAIL_BACKOFF_SECONDS", 30.0, minimum=0)
+# Stored files re-read and re-hashed by each integrity run.
+ATTACHMENT_INTEGRITY_SAMPLE = env.integer("ATTACHMENT_INTEGRITY_SAMPLE", 50, minimum=1)
+# Stored files no row names are removed once they are this old (an upload in flight is younger).
+ATTACHMENT_ORPHAN_MIN_AGE_HOURS = env.integer("ATTACHMENT_ORPHAN_MIN_AGE_HOURS", 24, minimum=1)
 
 # Redis: the Celery broker and Django's cache (rate limits, the beat heartbeat).
 REDIS_URL = env.url("REDIS_URL", "redis://127.0.0.1:6379/0", schemes=("redis", "rediss", "unix"))
@@ -206,6 +231,14 @@ CELERY_BEAT_SCHEDULE = {
     },
     "trash-expired-entries": {"task": "entries.tasks.trash_expired_entries_task", "schedule": timedelta(minutes=1)},
     "purge-trash": {"task": "entries.tasks.purge_trash_task", "schedule": timedelta(hours=1)},
+    "verify-attachments": {
+        "task": "entries.attachments.tasks.verify_attachments_task",
+        "schedule": timedelta(hours=1),
+    },
+    "remove-orphan-files": {
+        "task": "entries.attachments.tasks.remove_orphan_files_task",
+        "schedule": timedelta(hours=6),
+    },
 }
 # Entries stay in the trash this long before they are deleted forever.
 TRASH_RETENTION_DAYS = env.integer("TRASH_RETENTION_DAYS", 30, minimum=1)

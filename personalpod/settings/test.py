@@ -11,7 +11,14 @@ DYNAMODB_SECRET_ACCESS_KEY = env.string("DYNAMODB_SECRET_ACCESS_KEY", "local")
 
 # Argon2 is deliberately slow; tests that are about hashing ask for it explicitly.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MEDIA_ROOT = DATA_DIR / "test-media"
+# Each run (and its Celery worker, which inherits the prefix) stores files in its own folder.
+_run = "".join(c for c in env.string("CELERY_KEY_PREFIX", "") if c.isalnum() or c in "_-") or "default"
+MEDIA_ROOT = DATA_DIR / "test-media" / _run
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "filesystem": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(MEDIA_ROOT)}},
+}
+STORAGES["default"] = STORAGES[FILE_STORAGE]  # noqa: F405
 
 # Two test runs on one PostgreSQL server (e.g. two checkouts) each get their own database.
 _test_database = env.string("TEST_DATABASE_NAME", "")
