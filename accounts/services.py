@@ -38,6 +38,9 @@ API_TOKEN_PREFIX = "ppt_"  # noqa: S105 - a prefix that tells secret scanners wh
 # Called with each new user inside its creating transaction; higher apps register here in
 # their AppConfig.ready() (entries gives every new user the starter categories).
 user_created_hooks: list[Callable[[User], None]] = []
+# Called with (user, device id, device name, platform) after a device signs in; sync registers
+# here to create or reuse the Device its sessions name.
+device_signed_in_hooks: list[Callable[[User, uuid.UUID, str, str | None], None]] = []
 
 
 def create_user(email: str, username: str, password: str | None, **extra: Any) -> User:
@@ -121,6 +124,10 @@ def sign_in_device(
         user_id=user.id, client=client, device_name=device_name, platform=platform
     )
     User.objects.filter(id=user.id).update(last_login=timezone.now())
+    if item.device_key and item.device_name:
+        device_id = uuid.UUID(item.device_key.removeprefix("DEVICE#"))
+        for hook in device_signed_in_hooks:
+            hook(user, device_id, item.device_name, item.platform)
     log_activity(
         action=Action.LOGIN,
         actor=user,

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from datetime import datetime
 from collections.abc import Callable, Iterable, Sequence
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from entries.models import Change, ChangeOp, Entry
 
@@ -49,6 +51,14 @@ def take_seqs(user_id: uuid.UUID, count: int = 1) -> int:
     return int(row[0])
 
 
+def feed_time(user_id: uuid.UUID) -> datetime:
+    """Now, but never earlier than the user's last change: the sync queue sorts by this time,
+    so it must not go backwards when a clock does. Called under the user's row lock."""
+    now = timezone.now()
+    last = Change.objects.filter(user_id=user_id).order_by("-seq").values_list("created_at", flat=True).first()
+    return max(now, last) if last else now
+
+
 def record_changes(
     entries: Sequence[Entry],
     op: ChangeOp,
@@ -68,10 +78,12 @@ def record_changes(
     for user_id in sorted(per_user):  # a fixed lock order, so two writers never deadlock
         items = per_user[user_id]
         first = take_seqs(user_id, len(items)) - len(items) + 1
+        at = feed_time(user_id)
         rows += [
             Change(
                 user_id=user_id,
                 seq=first + offset,
+                created_at=at,
                 entry_id=entry.id,
                 operation=op,
                 entry_version=entry.version,

@@ -1,23 +1,43 @@
-"""Counters shared by every process (kept in Redis), shown at /metrics in Prometheus text.
+"""Metrics shared by every process, shown at /metrics in the Prometheus text format.
 
-Counting must never fail a request: when Redis is away the increment is dropped.
+Counters and histograms are kept in Redis hashes, so every web and worker process adds to
+the same numbers. Gauges (queue lengths, the sync backlog, the database pool) are read when
+/metrics is scraped, from collectors that the apps register. Counting must never fail or
+slow a request: when Redis is away the numbers are dropped for a while.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
-from typing import Any
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple
 
+import redis
+from django.conf import settings
 from django.core.cache import cache
+from django.db import connections
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 
+from personalpod.dynamo import CircuitBreaker
+
 logger = logging.getLogger(__name__)
 _KEY = "metrics:counters"
+_HISTOGRAM_KEY = "metrics:histograms"
+# A Redis outage costs one failed call, then metrics are skipped for this long.
+_redis_breaker = CircuitBreaker(pause_seconds=10.0)
 
 HELP = {
     "personalpod_search_cache_total": "Search result cache lookups in DynamoDB, by outcome (hit, miss, error).",
     "personalpod_cache_total": "Cache-table lookups in DynamoDB, by cache type and outcome (hit, miss, error).",
+    "personalpod_sync_published_changes_total": "Change rows published into the sync queue.",
+    "personalpod_sync_publish_errors_total": "Publish runs that left rows unpublished, by reason.",
+    "personalpod_sync_enqueue_errors_total": "Publish tasks that could not be queued after a commit (beat catches up).",
+    "personalpod_sync_failed_deliveries_total": "Sync queue items moved to the failed (dead-letter) state.",
     "personalpod_attachment_events_total": "Attachment uploads, downloads and deletions, by backend.",
     "personalpod_attachment_rejections_total": "Uploads refused before storing anything, by reason.",
     "personalpod_attachment_thumbnails_total": "Attachment previews finished, by outcome (ready, none, failed).",
@@ -27,25 +47,160 @@ HELP = {
     "personalpod_attachment_orphans_removed_total": "Stored files removed because no attachment referred to them.",
 }
 
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+HISTOGRAMS: dict[str, tuple[str, tuple[float, ...]]] = {
+    "personalpod_request_duration_seconds": ("Request latency, by method and route.", LATENCY_BUCKETS),
+    "personalpod_sync_publish_latency_seconds": (
+        "From a change's commit to its sync queue items being written.",
+        (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
+    ),
+}
+
+
+class Gauge(NamedTuple):
+    name: str
+    help: str
+    samples: list[tuple[Mapping[str, str], float]]
+
+
+# Each returns gauges read at scrape time; apps register theirs in AppConfig.ready().
+collectors: list[Callable[[], Iterable[Gauge]]] = []
+
 
 def _client() -> Any:
     return cache._cache.get_client(write=True)  # type: ignore[attr-defined]
 
 
-def incr(name: str, amount: int = 1, **labels: str) -> None:
-    field = name + ("{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}" if labels else "")
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _labels(labels: Mapping[str, str]) -> str:
+    if not labels:
+        return ""
+    return "{" + ",".join(f'{key}="{_escape(str(value))}"' for key, value in labels.items()) + "}"
+
+
+def _redis(call: Callable[[Any], Any], what: str) -> Any:
+    if not _redis_breaker.allows():
+        return None
     try:
-        _client().hincrby(cache.make_key(_KEY), field, amount)
+        result = call(_client())
     except Exception:
-        logger.debug("metric %s not counted", field, exc_info=True)
+        _redis_breaker.failed()
+        logger.debug("metrics: %s skipped", what, exc_info=True)
+        return None
+    _redis_breaker.succeeded()
+    return result
+
+
+def incr(name: str, amount: int = 1, **labels: str) -> None:
+    field = name + _labels(dict(sorted(labels.items())))
+    _redis(lambda client: client.hincrby(cache.make_key(_KEY), field, amount), f"counter {field}")
 
 
 def counters() -> dict[str, int]:
-    try:
-        raw = _client().hgetall(cache.make_key(_KEY))
-    except Exception:  # noqa: BLE001
-        return {}
+    raw = _redis(lambda client: client.hgetall(cache.make_key(_KEY)), "reading counters") or {}
     return {key.decode(): int(value) for key, value in raw.items()}
+
+
+def observe(name: str, values: Iterable[float], **labels: str) -> None:
+    """Add VALUES (seconds) to histogram NAME, in one round trip."""
+    buckets = HISTOGRAMS[name][1]
+    base = sorted(labels.items())
+    key = cache.make_key(_HISTOGRAM_KEY)
+
+    def write(client: Any) -> None:
+        pipe = client.pipeline(transaction=False)
+        for value in values:
+            bucket = next((le for le in buckets if value <= le), None)
+            if bucket is not None:
+                pipe.hincrby(key, json.dumps([name, base, bucket]), 1)
+            pipe.hincrbyfloat(key, json.dumps([name, base, "sum"]), value)
+            pipe.hincrby(key, json.dumps([name, base, "count"]), 1)
+        pipe.execute()
+
+    _redis(write, f"histogram {name}")
+
+
+def histograms() -> dict[tuple[str, str], dict[Any, float]]:
+    """{(name, label string): {bucket upper bound or "sum"/"count": value}}."""
+    raw = _redis(lambda client: client.hgetall(cache.make_key(_HISTOGRAM_KEY)), "reading histograms") or {}
+    found: dict[tuple[str, str], dict[Any, float]] = defaultdict(dict)
+    for field, value in raw.items():
+        name, labels, part = json.loads(field)
+        found[(name, _labels(dict(labels)))][part] = float(value)
+    return found
+
+
+def _render_histograms(lines: list[str]) -> None:
+    series = histograms()
+    for name, (text, buckets) in HISTOGRAMS.items():
+        lines += [f"# HELP {name} {text}", f"# TYPE {name} histogram"]
+        for (series_name, labels), parts in sorted(series.items()):
+            if series_name != name:
+                continue
+            inner = labels[1:-1] + "," if labels else ""
+            running = 0.0
+            for le in buckets:
+                running += parts.get(le, 0.0)
+                lines.append(f'{name}_bucket{{{inner}le="{le:g}"}} {running:g}')
+            count = parts.get("count", 0.0)
+            lines.append(f'{name}_bucket{{{inner}le="+Inf"}} {count:g}')
+            lines.append(f"{name}_sum{labels} {parts.get('sum', 0.0):.6f}")
+            lines.append(f"{name}_count{labels} {count:g}")
+
+
+@functools.cache
+def _broker(url: str) -> redis.Redis:
+    timeout = settings.REDIS_TIMEOUT_SECONDS
+    return redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+
+
+def celery_queue_gauges() -> Iterable[Gauge]:
+    # Kombu keeps each queue as a Redis list, with one more list per priority step.
+    prefix = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", "")
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    keys = [f"{prefix}{queue}"] + [f"{prefix}{queue}\x06\x16{priority}" for priority in (3, 6, 9)]
+    pipe = _broker(settings.CELERY_BROKER_URL).pipeline(transaction=False)
+    for key in keys:
+        pipe.llen(key)
+    length = sum(pipe.execute())
+    yield Gauge("personalpod_celery_queue_length", "Tasks waiting in the Celery queue.", [({"queue": queue}, length)])
+
+
+def database_pool_gauges() -> Iterable[Gauge]:
+    """This process's PostgreSQL pool (each web and worker process has its own)."""
+    if "pool" not in settings.DATABASES["default"].get("OPTIONS", {}):
+        return
+    stats = connections["default"].pool.get_stats()  # type: ignore[attr-defined]
+    size, idle = stats.get("pool_size", 0), stats.get("pool_available", 0)
+    yield Gauge(
+        "personalpod_db_pool_connections",
+        "Connections in this process's PostgreSQL pool, by state.",
+        [({"state": "in_use"}, size - idle), ({"state": "idle"}, idle)],
+    )
+    yield Gauge("personalpod_db_pool_max", "The pool's maximum size.", [({}, stats.get("pool_max", 0))])
+    yield Gauge(
+        "personalpod_db_pool_requests_waiting",
+        "Requests waiting for a connection.",
+        [({}, stats.get("requests_waiting", 0))],
+    )
+
+
+collectors += [celery_queue_gauges, database_pool_gauges]
+
+
+def _render_gauges(lines: list[str]) -> None:
+    for collect in collectors:
+        try:
+            gauges = list(collect())
+        except Exception:
+            logger.warning("metrics: %s failed", getattr(collect, "__name__", collect), exc_info=True)
+            continue
+        for gauge in gauges:
+            lines += [f"# HELP {gauge.name} {gauge.help}", f"# TYPE {gauge.name} gauge"]
+            lines += [f"{gauge.name}{_labels(labels)} {value:g}" for labels, value in gauge.samples]
 
 
 @never_cache
@@ -55,4 +210,27 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     for name, text in HELP.items():
         lines += [f"# HELP {name} {text}", f"# TYPE {name} counter"]
         lines += [f"{field} {value}" for field, value in sorted(values.items()) if field.split("{")[0] == name]
+    _render_histograms(lines)
+    _render_gauges(lines)
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; version=0.0.4")
+
+
+class RequestMetricsMiddleware:
+    """Time every request into the latency histogram, labelled by its URL pattern (not its
+    path: ids in paths would make a series per object)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        route = (match.route or match.view_name) if match else "unmatched"
+        observe(
+            "personalpod_request_duration_seconds",
+            [time.perf_counter() - started],
+            method=request.method or "",
+            route=route or "unmatched",
+        )
+        return response

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost, so that it times and logs every response, errors included.
     "personalpod.middleware.RequestLogMiddleware",
+    # Request latency by route, into /metrics.
+    "personalpod.metrics.RequestMetricsMiddleware",
     # Probes are answered here, before Host validation (they come by IP address).
     "personalpod.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -231,6 +233,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     "trash-expired-entries": {"task": "entries.tasks.trash_expired_entries_task", "schedule": timedelta(minutes=1)},
     "purge-trash": {"task": "entries.tasks.purge_trash_task", "schedule": timedelta(hours=1)},
+    # Catch-up for the change feed: whatever a publish task did not get to (Redis was down,
+    # a worker died, DynamoDB was away) is published here.
+    "publish-unpublished-changes": {
+        "task": "sync.tasks.publish_unpublished_task",
+        "schedule": timedelta(seconds=env.number("SYNC_PUBLISH_INTERVAL_SECONDS", 30.0, minimum=0.1)),
+    },
     "verify-attachments": {
         "task": "entries.attachments.tasks.verify_attachments_task",
         "schedule": timedelta(hours=1),
@@ -414,3 +422,15 @@ SEARCH_CACHE_TTL_SECONDS = env.integer("SEARCH_CACHE_TTL_SECONDS", 3600, minimum
 SEARCH_CACHE_MIN_MS = env.number("SEARCH_CACHE_MIN_MS", 15.0, minimum=0)
 # The cache table (statistics, category trees, recent entries): items live this long at most.
 CACHE_TTL_SECONDS = env.integer("CACHE_TTL_SECONDS", 3600, minimum=1)
+
+# The sync queue (sync.publisher): change rows per publish batch, retries of a publish task
+# before beat takes over, how long a publisher waits for another to finish with a user,
+# how long queue items live, and after how many failed deliveries an item is dead-lettered.
+SYNC_PUBLISH_BATCH_SIZE = env.integer("SYNC_PUBLISH_BATCH_SIZE", 200, minimum=1)
+SYNC_PUBLISH_MAX_RETRIES = env.integer("SYNC_PUBLISH_MAX_RETRIES", 5, minimum=0)
+SYNC_PUBLISH_LOCK_TIMEOUT_SECONDS = env.number("SYNC_PUBLISH_LOCK_TIMEOUT_SECONDS", 10.0, minimum=0.1)
+SYNC_QUEUE_TTL_DAYS = env.integer("SYNC_QUEUE_TTL_DAYS", 30, minimum=1)
+SYNC_MAX_DELIVERY_ATTEMPTS = env.integer("SYNC_MAX_DELIVERY_ATTEMPTS", 5, minimum=1)
+# Fault injection for the worker-killed test only: sleep between writing a batch's items and
+# marking its rows published.
+SYNC_PUBLISH_PAUSE_SECONDS = env.number("SYNC_PUBLISH_PAUSE_SECONDS", 0.0, minimum=0)

@@ -1,0 +1,50 @@
+"""Devices: a device sign-in creates or reuses the Device its sessions name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from accounts.models import User
+from accounts.sessions import device_id_for
+from sync.models import Device
+
+pytestmark = pytest.mark.django_db
+
+
+def test_device_sign_in_creates_the_device_its_session_names(alice: User, device_login: Any) -> None:
+    body = device_login(alice, "Work Laptop", platform="linux")
+    device = Device.objects.get(owner=alice)
+    assert str(device.id) == body["device"]["id"] == str(device_id_for(alice.id, "Work Laptop"))
+    assert (device.name, device.platform) == ("Work Laptop", "linux")
+    assert device.last_seen_at is not None
+
+
+def test_signing_in_again_reuses_the_device(alice: User, device_login: Any) -> None:
+    device_login(alice, "Phone")
+    first = Device.objects.get(owner=alice)
+    device_login(alice, "  PHONE ", platform="ios")
+    again = Device.objects.get(owner=alice)
+    assert again.id == first.id
+    assert again.platform == "ios"
+    assert again.last_seen_at > first.last_seen_at
+    assert again.registered_seq == first.registered_seq
+
+
+def test_a_device_starts_after_the_changes_it_copies(alice: User, device_login: Any, write_notes: Any) -> None:
+    write_notes(alice, 3)
+    device_login(alice, "Tablet")
+    device = Device.objects.get(owner=alice)
+    assert device.registered_seq == device.last_pulled_seq == 3
+
+
+def test_sign_in_without_a_device_name_makes_no_device(alice: User, device_login: Any) -> None:
+    device_login(alice, None)
+    assert not Device.objects.filter(owner=alice).exists()
+
+
+def test_devices_of_different_users_never_collide(alice: User, bob: User, device_login: Any) -> None:
+    device_login(alice, "Laptop")
+    device_login(bob, "Laptop")
+    assert Device.objects.filter(name="Laptop").count() == 2
