@@ -1,37 +1,53 @@
 """The per-user change feed: every write appends `Change` rows in its own transaction.
 
 Higher apps extend it without entries importing them: sharing adds the grantees who must
-hear about an entry (`recipient_hooks`), sync publishes the rows after commit
-(`committed_hooks`). Both register in their AppConfig.ready().
+hear about an entry (`recipient_hooks`) and whose rows a write must lock (`peer_hooks`),
+sync publishes the rows after commit (`committed_hooks`). They register in their
+AppConfig.ready().
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from collections.abc import Callable, Iterable, Sequence
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from entries.models import Change, ChangeOp, Entry
 
-# Given an entry, the ids of users other than its owner whose feeds must carry its changes.
-recipient_hooks: list[Callable[[Entry], Iterable[uuid.UUID]]] = []
+# Given entries, for each entry id the ids of users other than its owner whose feeds must
+# carry its changes (one call per write, however many entries it touches).
+recipient_hooks: list[Callable[[Sequence[Entry]], Mapping[uuid.UUID, Iterable[uuid.UUID]]]] = []
+# Given an owner's id, the ids of the other users whose feeds the owner's writes may reach
+# (a superset of what recipient_hooks answers for any of the owner's entries).
+peer_hooks: list[Callable[[uuid.UUID], Iterable[uuid.UUID]]] = []
 # Called after commit with the ids of the users whose feeds grew.
 committed_hooks: list[Callable[[set[uuid.UUID]], None]] = []
 
 
-def lock_owner(user_id: uuid.UUID) -> None:
-    """Lock the user's row first thing in every write transaction for their data.
+def lock_owner(user_id: uuid.UUID, *, also: Iterable[uuid.UUID] = ()) -> None:
+    """Lock the user's row first thing in every write transaction for their data, with the
+    rows of everyone whose feed the write may reach (the grantees of their shares, and ALSO).
 
-    Every writer then takes its locks in one order (user, then entries, tags, categories),
-    so two writers for one user queue instead of deadlocking; the change feed takes its
-    numbers from the same row later in the transaction.
+    Every writer then takes its locks in one order (users in id order, then entries, tags,
+    categories), so two writers queue instead of deadlocking, even when Alice's write reaches
+    Bob's feed while Bob's reaches hers; the change feed takes its numbers from these rows
+    later in the transaction.
     """
+    user_ids = {user_id, *also}
+    for hook in peer_hooks:
+        user_ids.update(hook(user_id))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM accounts_user WHERE id = %s FOR NO KEY UPDATE", [user_id])
+        if len(user_ids) == 1:
+            cursor.execute("SELECT 1 FROM accounts_user WHERE id = %s FOR NO KEY UPDATE", [user_id])
+        else:
+            # ORDER BY comes before the locking clause: the rows are locked in id order.
+            cursor.execute(
+                "SELECT 1 FROM accounts_user WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE", [sorted(user_ids)]
+            )
 
 
 def take_seqs(user_id: uuid.UUID, count: int = 1) -> int:
@@ -65,15 +81,23 @@ def record_changes(
     *,
     origin_device: uuid.UUID | None = None,
     idempotency_key: str | None = None,
+    only_users: Iterable[uuid.UUID] | None = None,
 ) -> list[Change]:
-    """Append these entries' change to the feeds of their owners and of everyone they are shared with."""
+    """Append these entries' change to the feeds of their owners and of everyone they are
+    shared with; or, given ONLY_USERS, to those users' feeds alone (sharing an entry changes
+    what its grantee sees, not the entry). The rows must be locked (lock_owner)."""
     per_user: dict[uuid.UUID, list[Entry]] = defaultdict(list)
-    for entry in entries:
-        recipients = {entry.owner_id}
+    if only_users is not None:
+        for user_id in only_users:
+            per_user[user_id] = list(entries)
+    else:
+        others: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
         for hook in recipient_hooks:
-            recipients.update(hook(entry))
-        for user_id in recipients:
-            per_user[user_id].append(entry)
+            for entry_id, user_ids in hook(entries).items():
+                others[entry_id].update(user_ids)
+        for entry in entries:
+            for user_id in {entry.owner_id, *others[entry.id]}:
+                per_user[user_id].append(entry)
     rows = []
     for user_id in sorted(per_user):  # a fixed lock order, so two writers never deadlock
         items = per_user[user_id]

@@ -11,12 +11,13 @@ from typing import Any, ClassVar
 
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Now
 from django.utils import timezone
 
 from personalpod.models import TimestampedModel, UUIDModel
@@ -144,14 +145,47 @@ class Tag(TimestampedModel):
         return self.name
 
 
+class EqualsAny(models.Func):
+    """`expression = ANY(array)`.
+
+    Used as `id = ANY(ARRAY(subquery))`: PostgreSQL computes the array once (an InitPlan)
+    and can OR it with an index scan on the owner (BitmapOr). An OR-ed `IN (subquery)` or
+    `EXISTS` cannot use an index, and would read every user's entries.
+    """
+
+    output_field = models.BooleanField()
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, tuple[Any, ...]]:  # type: ignore[override]
+        lhs, lhs_params = compiler.compile(self.source_expressions[0])
+        rhs, rhs_params = compiler.compile(self.source_expressions[1])
+        return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
+
+
+# Share permissions that allow changing the entry (sharing.models.Permission; entries does
+# not import sharing).
+WRITE_PERMISSIONS = ("write", "admin")
+
+
 class EntryQuerySet(models.QuerySet["Entry"]):
     def visible_to(self, user: Any) -> EntryQuerySet:
-        """Entries USER may read. The sharing app widens this to live shares."""
-        return self.filter(owner=user)
+        """Entries USER may read: their own and those shared with them by a live share."""
+        return self.filter(Q(owner=user) | self._shared_with(user))
 
     def editable_by(self, user: Any) -> EntryQuerySet:
-        """Entries USER may change."""
-        return self.filter(owner=user)
+        """Entries USER may change: their own and those shared with them to write (or administer)."""
+        return self.filter(Q(owner=user) | self._shared_with(user, WRITE_PERMISSIONS))
+
+    def _shared_with(self, user: Any, permissions: tuple[str, ...] = ()) -> EqualsAny:
+        """Entries USER holds a live share on (not revoked, not expired, at this statement's
+        time: an expiry takes effect at its instant, with no job). Links grant no one a view."""
+        # sharing.Share, reached through the relation's name (apps import downward only).
+        share: Any = self.model._meta.get_field("shares").related_model
+        live = share._default_manager.filter(grantee=user, revoked_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=Now())
+        )
+        if permissions:
+            live = live.filter(permission__in=permissions)
+        return EqualsAny(models.F("id"), ArraySubquery(live.values("entry_id")))
 
 
 class Entry(TimestampedModel):
@@ -304,6 +338,10 @@ class ChangeOp(models.TextChoices):
     TRASH = "trash"
     RESTORE = "restore"
     DELETE = "delete"
+    # In a grantee's feed only: the entry was shared with them (or the share changed), or
+    # it no longer is (revoked or expired: a tombstone for their devices).
+    SHARE = "share"
+    UNSHARE = "unshare"
 
 
 class Change(UUIDModel):

@@ -54,6 +54,9 @@ class SearchPage:
     suggestion: str | None = None
     fuzzy: bool = False
     filters: dict[str, Any] = field(default_factory=dict)
+    # Results the reader sees through a share: a cached page is checked again for these
+    # (a share can expire without a write that would make the page stale).
+    shared: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,11 +118,13 @@ def search_entries(*, reader: User, q: str, page: int = 1, page_size: int = 20, 
         return SearchPage([], 0, False, False)
     total = rows[0][2]
     ranked = [(entry_id, rank) for entry_id, rank, _ in rows[:page_size]]
+    hits, shared = _headlines(ranked, tsquery_sql, tsquery_params, config, reader)
     return SearchPage(
-        results=_headlines(ranked, tsquery_sql, tsquery_params, config),
+        results=hits,
         count=min(total, CANDIDATES),
         count_capped=total > CANDIDATES,
         has_next=len(rows) > page_size,
+        shared=shared,
     )
 
 
@@ -131,7 +136,7 @@ _RANKED = """
     LIMIT %s OFFSET %s
 """
 _HEADLINES = """
-    SELECT id, type, title, fields,
+    SELECT id, type, title, fields, owner_id,
            ts_headline(%s::regconfig, title, {tsquery}, %s),
            ts_headline(%s::regconfig, content, {tsquery}, %s)
     FROM entries_entry
@@ -157,9 +162,10 @@ def _tsquery_sql(q: str, config: str) -> tuple[str, list[Any]]:
 
 
 def _headlines(
-    ranked: list[tuple[uuid.UUID, float]], tsquery_sql: str, tsquery_params: list[Any], config: str
-) -> list[Hit]:
-    """Titles and snippets with highlighted hits, for the returned page only."""
+    ranked: list[tuple[uuid.UUID, float]], tsquery_sql: str, tsquery_params: list[Any], config: str, reader: User
+) -> tuple[list[Hit], list[str]]:
+    """Titles and snippets with highlighted hits, for the returned page only; and the ids of
+    the hits that are shared with the reader."""
     with connection.cursor() as cursor:
         cursor.execute(
             _HEADLINES.format(tsquery=tsquery_sql),
@@ -167,16 +173,18 @@ def _headlines(
              [entry_id for entry_id, _ in ranked]],
         )  # fmt: skip
         rows = {row[0]: row for row in cursor.fetchall()}
-    hits = []
+    hits, shared = [], []
     for entry_id, rank in ranked:
-        _, entry_type, title, fields, title_marked, snippet = rows[entry_id]
+        _, entry_type, title, fields, owner_id, title_marked, snippet = rows[entry_id]
+        if owner_id != reader.id:
+            shared.append(str(entry_id))
         # ts_headline gives the content's opening words when the hit was elsewhere (title,
         # tags); a type whose words live in its fields shows those instead.
         snippet = snippet or ""
         if _MARK_START not in snippet and (field_text := _field_text(entry_type, json.loads(fields))):
             snippet = field_text[:240]
         hits.append(Hit(entry_id, entry_type, title, _marked(title_marked), _marked(snippet), round(rank, 4)))
-    return hits
+    return hits, shared
 
 
 def _field_text(entry_type: str, fields: dict[str, Any]) -> str:
@@ -206,26 +214,31 @@ def _fuzzy(reader: User, q: str, scope: QuerySet[Entry], page_size: int) -> Sear
             scope.filter(title__trigram_word_similar=words)
             .annotate(similarity=TrigramWordSimilarity(words, "title"))
             .order_by("-similarity", "-updated_at")
-            .values_list("id", "type", "title", "similarity")[:page_size]
+            .values_list("id", "type", "title", "similarity", "owner_id")[:page_size]
         )
         by_tag = list(
             scope.filter(entry_tags__tag_id__in=[tag_id for tag_id, _, _ in tags])
             .order_by("-updated_at")
-            .values_list("id", "type", "title")[:page_size]
+            .values_list("id", "type", "title", "owner_id")[:page_size]
             if tags
             else []
         )
+        others = {row[0] for row in by_title if row[4] != reader.id} | {row[0] for row in by_tag if row[3] != reader.id}
         best_tag = tags[0][2] if tags else 0.0
         seen: set[uuid.UUID] = set()
         close = []
-        for entry_id, kind, title, similarity in [*by_title, *((i, k, t, best_tag) for i, k, t in by_tag)]:
+        for entry_id, kind, title, similarity in [
+            *((i, k, t, s) for i, k, t, s, _ in by_title),
+            *((i, k, t, best_tag) for i, k, t, _ in by_tag),
+        ]:
             if entry_id not in seen:
                 seen.add(entry_id)
                 close.append((entry_id, kind, title, similarity))
         close = sorted(close, key=lambda row: -row[3])[:page_size]
         results = [Hit(i, t, title, html.escape(title), "", round(s, 4)) for i, t, title, s in close]
     suggestion = _suggest(words, [title for _, _, title, _ in close], [name for _, name, _ in tags])
-    return SearchPage(results, len(results), False, False, suggestion=suggestion, fuzzy=True)
+    shared = [str(hit.id) for hit in results if hit.id in others]
+    return SearchPage(results, len(results), False, False, suggestion=suggestion, fuzzy=True, shared=shared)
 
 
 def _suggest(words: str, titles: list[str], tags: list[str]) -> str | None:

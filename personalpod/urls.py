@@ -9,6 +9,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", views.ApiRoot.as_view(), name="api-root"),
     path("", include("accounts.api.urls")),
     path("", include("entries.api.urls")),
+    path("", include("sharing.api.urls")),
 ]
 
 urlpatterns = [
@@ -19,6 +20,8 @@ urlpatterns = [
     path("admin/logout/", account_views.logout_view),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    # Share links: the token is in the path (the request log redacts it, personalpod.logs).
+    path("s/", include("sharing.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),

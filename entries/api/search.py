@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from accounts.models import User, signed_in_user
 from entries import search, search_cache
 from entries.api.serializers import EntryFilterIn
+from entries.models import Entry
 
 
 class SearchIn(EntryFilterIn):
@@ -55,6 +56,8 @@ class SearchView(APIView):
         change_seq = User.objects.values_list("change_seq", flat=True).get(id=reader.id)
         page = search_cache.get(reader.id, term, change_seq)
         cached = page is not None
+        if page is not None and page.get("shared"):
+            page = _still_visible(reader, page)
         if page is None:
             started = time.perf_counter()
             page = _search(reader, data, filters)
@@ -72,6 +75,19 @@ class SearchView(APIView):
         if page.get("suggestion"):
             body["suggestion"] = page["suggestion"]
         return Response(body, headers={"Cache-Control": "private, no-store"})
+
+
+def _still_visible(reader: User, page: dict[str, Any]) -> dict[str, Any]:
+    """A cached page without the shared results whose share has ended since (an expiry is no
+    write, so it leaves the reader's change_seq, and the page, current)."""
+    visible = {
+        str(i) for i in Entry.objects.visible_to(reader).filter(id__in=page["shared"]).values_list("id", flat=True)
+    }
+    gone = set(page["shared"]) - visible
+    if not gone:
+        return page
+    results = [hit for hit in page["results"] if hit["id"] not in gone]
+    return {**page, "results": results, "count": max(page["count"] - len(gone), len(results))}
 
 
 def _search(reader: User, data: dict[str, Any], filters: dict[str, Any]) -> dict[str, Any]:

@@ -49,8 +49,10 @@ def bulk_change(
     target = category_for(actor, category) if action == "move" else None
     with transaction.atomic():
         lock_owner(actor.id)
+        # The actor's own entries only: tags and categories are per owner, and one transaction
+        # changes one owner's data (entries shared with them are changed one at a time).
         entries = list(
-            Entry.objects.editable_by(actor)
+            Entry.objects.filter(owner=actor)
             .filter(id__in=entry_ids)
             .select_for_update(of=("self",))
             .prefetch_related("tags")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -93,6 +93,7 @@ def _task_done_transition(before: dict[str, Any] | None, fields: dict[str, Any])
 def create_entry(
     *,
     actor: User,
+    owner: User | None = None,
     type: str,
     title: str,
     content: str = "",
@@ -106,13 +107,16 @@ def create_entry(
     origin_device: uuid.UUID | None = None,
     idempotency_key: str | None = None,
 ) -> Entry:
+    """A new entry of OWNER's (by default the actor's own; another's when a grantee's change
+    creates one, such as a shared recurring task's next occurrence)."""
+    owner = owner or actor
     errors: dict[str, Any] = {}
     cleaned: dict[str, Any] = {}
     for name, check in (
         ("title", lambda: _clean_title(title)),
         ("fields", lambda: clean_fields(type, fields)),
         ("status", lambda: _clean_status(status, creating=True)),
-        ("category", lambda: category_for(actor, category)),
+        ("category", lambda: category_for(owner, category)),
         ("tags", lambda: clean_tag_names(tags)),
         ("expires_at", lambda: _clean_expiry(expires_at)),
     ):
@@ -127,15 +131,15 @@ def create_entry(
         cleaned["fields"]["next_occurrence_id"] = None  # the server's to set
         just_done = _task_done_transition(None, cleaned["fields"])
     with transaction.atomic():
-        lock_owner(actor.id)
+        lock_owner(owner.id)
         if just_done:  # created already done: its next occurrence comes first, to link to it
             cleaned["fields"]["next_occurrence_id"] = _spawn_next_occurrence(
-                owner=actor, actor=actor, title=cleaned["title"], content=content or "", fields=cleaned["fields"],
+                owner=owner, actor=actor, title=cleaned["title"], content=content or "", fields=cleaned["fields"],
                 category=cleaned["category"].id if cleaned["category"] else None, tags=cleaned["tags"],
                 is_sensitive=bool(is_sensitive), client=client,
             )  # fmt: skip
         entry = Entry(
-            owner=actor,
+            owner=owner,
             type=type,
             title=cleaned["title"],
             status=cleaned["status"],
@@ -147,9 +151,9 @@ def create_entry(
         entry.content, entry.fields, secrets = envelope.split(
             type, entry.is_sensitive, content or "", cleaned["fields"]
         )
-        entry.content_encrypted = envelope.seal(entry.id, actor.id, secrets)
+        entry.content_encrypted = envelope.seal(entry.id, owner.id, secrets)
         entry.save(force_insert=True)
-        set_tags(entry, tags_for(actor.id, cleaned["tags"]))
+        set_tags(entry, tags_for(owner.id, cleaned["tags"]))
         record(
             [entry],
             op=ChangeOp.CREATE,
@@ -162,12 +166,24 @@ def create_entry(
     return entry
 
 
+def refuse_readers(actor: User, entry_id: Any, message: str = "You can read this entry but not change it.") -> None:
+    """For an entry ACTOR may not change: PermissionDenied (403) if they can see it; otherwise
+    return, and the caller's Entry.DoesNotExist (404) says nothing about whether it exists."""
+    if Entry.objects.visible_to(actor).filter(id=entry_id).exists():
+        raise PermissionDenied(message)
+
+
 def locked_entry(actor: User, entry_id: Any) -> Entry:
-    """The entry ACTOR may change, locked for this transaction (Entry.DoesNotExist otherwise).
+    """The entry ACTOR may change (their own, or shared with them to write), locked for this
+    transaction; Entry.DoesNotExist if they cannot see it, PermissionDenied if they may only read it.
 
     Its owner's row is locked first: see entries.feed.lock_owner.
     """
-    owner_id = Entry.objects.editable_by(actor).filter(id=entry_id).values_list("owner_id", flat=True).get()
+    try:
+        owner_id = Entry.objects.editable_by(actor).filter(id=entry_id).values_list("owner_id", flat=True).get()
+    except Entry.DoesNotExist:
+        refuse_readers(actor, entry_id)
+        raise
     lock_owner(owner_id)
     return Entry.objects.editable_by(actor).select_for_update(of=("self",)).get(id=entry_id)
 
@@ -352,6 +368,7 @@ def _spawn_next_occurrence(
         return None
     following = create_entry(
         actor=actor,
+        owner=owner,
         type=EntryType.TASK,
         title=title,
         content=content,
@@ -390,7 +407,11 @@ def restore_version(
     *, actor: User, entry_id: Any, version: int, expected_version: int | None = None, client: ClientInfo | None = None
 ) -> Entry:
     """Bring back an earlier version's content as a new version (history is never rewritten)."""
-    entry = Entry.objects.editable_by(actor).get(id=entry_id)
+    try:
+        entry = Entry.objects.editable_by(actor).get(id=entry_id)
+    except Entry.DoesNotExist:
+        refuse_readers(actor, entry_id)
+        raise
     kept = EntryVersion.objects.filter(entry=entry, version=version).first()
     if kept is None:
         raise ValidationError({"version": [f"This entry has no version {version} in its history."]})
@@ -425,13 +446,20 @@ def delete_entry_forever(
     client: ClientInfo | None = None,
     trashed_before: datetime | None = None,
 ) -> None:
-    """Delete an entry and its history for good. ACTOR None is the system (the trash purge,
-    which passes TRASHED_BEFORE: an entry restored meanwhile no longer matches, and stays)."""
+    """Delete an entry and its history for good: only its owner may. ACTOR None is the system
+    (the trash purge, which passes TRASHED_BEFORE: an entry restored meanwhile no longer
+    matches, and stays)."""
     with transaction.atomic():
         entries = Entry.objects.filter(owner=actor) if actor else Entry.objects.all()
         if trashed_before is not None:
             entries = entries.filter(status=Status.DELETED, trashed_at__lt=trashed_before)
-        lock_owner(entries.filter(id=entry_id).values_list("owner_id", flat=True).get())
+        try:
+            owner_id = entries.filter(id=entry_id).values_list("owner_id", flat=True).get()
+        except Entry.DoesNotExist:
+            if actor is not None:
+                refuse_readers(actor, entry_id, "Only the owner can delete an entry forever.")
+            raise
+        lock_owner(owner_id)
         entry = entries.select_for_update(of=("self",)).get(id=entry_id)
         if expected_version is not None and entry.version != expected_version:
             raise VersionConflict(entry.version)

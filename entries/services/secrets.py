@@ -26,9 +26,17 @@ BATCH = 200
 
 
 def reveal_secrets(*, actor: User, entry_id: Any, client: ClientInfo | None = None) -> dict[str, Any]:
-    """An entry's secrets, for a reader allowed to see the entry; every reveal is logged
-    with the names of what was shown, never the values."""
+    """An entry's secrets, for a reader allowed to see the entry (its owner or a grantee);
+    every reveal is logged with the names of what was shown, never the values."""
     entry = Entry.objects.visible_to(actor).get(id=entry_id)
+    return reveal_entry_secrets(entry, actor=actor, client=client)
+
+
+def reveal_entry_secrets(
+    entry: Entry, *, actor: User | None, client: ClientInfo | None = None, metadata: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The secrets of ENTRY, which the caller has already found the reader may see (ACTOR
+    None: through a share link); logged in the owner's activity with METADATA."""
     try:
         secrets = envelope.unseal(entry.id, entry.owner_id, entry.content_encrypted)
     except envelope.DecryptionFailed as failure:
@@ -40,7 +48,7 @@ def reveal_secrets(*, actor: User, entry_id: Any, client: ClientInfo | None = No
             target_type="entry",
             target_id=entry.id,
             client=client,
-            metadata={"revealed": [], "decryption_failed": True},
+            metadata={"revealed": [], "decryption_failed": True, **(metadata or {})},
         )
         raise
     if entry.is_sensitive:
@@ -55,7 +63,7 @@ def reveal_secrets(*, actor: User, entry_id: Any, client: ClientInfo | None = No
         target_type="entry",
         target_id=entry.id,
         client=client,
-        metadata={"revealed": sorted(secrets)},
+        metadata={"revealed": sorted(secrets), **(metadata or {})},
     )
     return revealed
 

@@ -233,6 +233,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "trash-expired-entries": {"task": "entries.tasks.trash_expired_entries_task", "schedule": timedelta(minutes=1)},
     "purge-trash": {"task": "entries.tasks.purge_trash_task", "schedule": timedelta(hours=1)},
+    # Housekeeping only: an expired share stops working at its expiry without it.
+    "record-expired-shares": {"task": "sharing.tasks.record_expired_shares_task", "schedule": timedelta(minutes=1)},
     # Catch-up for the change feed: whatever a publish task did not get to (Redis was down,
     # a worker died, DynamoDB was away) is published here.
     "publish-unpublished-changes": {
@@ -250,6 +252,16 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Entries stay in the trash this long before they are deleted forever.
 TRASH_RETENTION_DAYS = env.integer("TRASH_RETENTION_DAYS", 30, minimum=1)
+
+# Share links (/s/<token>, /api/v1/links/<token>/): requests per client IP per window;
+# wrong passphrases per IP, and per link from anywhere, per (longer) window; how long after
+# opening a link its page may still reveal the secret without counting another opening.
+SHARE_LINK_RATE_LIMIT = env.integer("SHARE_LINK_RATE_LIMIT", 60, minimum=1)
+SHARE_LINK_RATE_WINDOW_SECONDS = env.integer("SHARE_LINK_RATE_WINDOW_SECONDS", 60, minimum=1)
+SHARE_PASSPHRASE_FAILURE_LIMIT = env.integer("SHARE_PASSPHRASE_FAILURE_LIMIT", 10, minimum=1)
+SHARE_PASSPHRASE_FAILURE_LIMIT_PER_LINK = env.integer("SHARE_PASSPHRASE_FAILURE_LIMIT_PER_LINK", 50, minimum=1)
+SHARE_PASSPHRASE_FAILURE_WINDOW_SECONDS = env.integer("SHARE_PASSPHRASE_FAILURE_WINDOW_SECONDS", 900, minimum=1)
+SHARE_LINK_REVEAL_SECONDS = env.integer("SHARE_LINK_REVEAL_SECONDS", 600, minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -1,0 +1,110 @@
+"""The public page of a share link, /s/<token>: the entry, read only, for whoever holds the link.
+
+Opening the page counts as one opening of the link (after its passphrase, if it has one).
+A password's secret is shown only on a click, and only if the link shares it; that click
+carries a signed ticket from the opening, so it is not counted as a second one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from entries.crypto import envelope
+from entries.crypto.keyring import KeyringUnavailable
+from entries.models import Entry, EntryType
+from personalpod.http import ClientInfo
+from sharing import links, throttle
+from sharing.api.views import link_headers
+
+TEMPLATE = "sharing/link.html"
+HIDDEN_FIELDS = {"next_occurrence_id"}
+
+
+def _rows(values: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """A fields dict as (label, text) rows, without the empty ones."""
+    rows = []
+    for name, value in (values or {}).items():
+        if name in HIDDEN_FIELDS or value in (None, "", [], {}):
+            continue
+        text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        rows.append((name.replace("_", " ").capitalize(), text))
+    return rows
+
+
+def _entry_page(request: HttpRequest, opening: links.Opening, revealed: dict[str, Any] | None = None) -> HttpResponse:
+    entry: Entry = opening.entry
+    secrets: list[tuple[str, str]] = []
+    secret_content = ""
+    if revealed is not None:
+        if entry.is_sensitive:
+            secret_content = str(revealed.get("content") or "")
+            secrets = _rows(revealed.get("fields"))
+        else:
+            secrets = _rows(revealed)
+    context = {
+        "entry": entry,
+        "shared_by": opening.share.owner.username,
+        "tags": sorted((tag.name for tag in entry.tags.all()), key=str.lower),
+        "details": [] if entry.is_sensitive else _rows(entry.fields),
+        "revealed": revealed is not None,
+        "secrets": secrets,
+        "secret_content": secret_content,
+        "can_reveal": opening.share.is_reveal_allowed and bool(entry.content_encrypted) and revealed is None,
+        "reveal_label": "Show password" if entry.type == EntryType.PASSWORD else "Show protected contents",
+        "ticket": opening.ticket,
+    }
+    return render(request, TEMPLATE, context)
+
+
+def _passphrase_page(request: HttpRequest, error: str = "", status: int = 200) -> HttpResponse:
+    return render(request, TEMPLATE, {"ask_passphrase": True, "error": error}, status=status)
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+# No CSRF check: the page acts on no one's session (the link is the credential), and its
+# Referrer-Policy makes browsers send `Origin: null` on the form's POST, which the check refuses.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def link_page(request: HttpRequest, token: str) -> HttpResponse:
+    response = _answer(request, token)
+    link_headers(response)
+    return response
+
+
+def _answer(request: HttpRequest, token: str) -> HttpResponse:
+    client = ClientInfo.from_request(request)
+    action = request.POST.get("action", "open") if request.method == "POST" else "open"
+    try:
+        if action == "reveal":
+            opening, revealed = links.reveal_after_opening(
+                token=token, ticket=request.POST.get("ticket", ""), client=client
+            )
+            return _entry_page(request, opening, revealed)
+        passphrase = request.POST.get("passphrase") if request.method == "POST" else None
+        return _entry_page(request, links.open_link(token=token, passphrase=passphrase, client=client))
+    except links.LinkNotFound:
+        return _not_found(request)
+    except links.PassphraseRequired:
+        if request.method == "GET":
+            return _passphrase_page(request)
+        return _passphrase_page(request, "Enter the passphrase.", status=403)
+    except links.WrongPassphrase:
+        return _passphrase_page(request, "That is not the passphrase.", status=403)
+    except links.RevealNotAllowed:
+        return render(request, "403.html", status=403)
+    except throttle.Throttled as throttled:
+        response = render(request, TEMPLATE, {"problem": "throttled"}, status=429)
+        response["Retry-After"] = str(throttled.retry_after)
+        return response
+    except envelope.DecryptionFailed:
+        return render(request, TEMPLATE, {"problem": "undecryptable"}, status=409)
+    except KeyringUnavailable:
+        return render(request, TEMPLATE, {"problem": "keys_unavailable"}, status=503)
