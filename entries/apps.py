@@ -12,3 +12,9 @@ class EntriesConfig(AppConfig):
 
         if create_starter_categories not in user_created_hooks:
             user_created_hooks.append(create_starter_categories)
+
+        from entries.attachments.selectors import flagged_file_gauges
+        from personalpod import metrics
+
+        if flagged_file_gauges not in metrics.collectors:
+            metrics.collectors.append(flagged_file_gauges)

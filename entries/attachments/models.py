@@ -64,6 +64,11 @@ class Attachment(TimestampedModel):
                 fields=["backend", "thumbnail"], name="attachment_stored_thumbnail", condition=~Q(thumbnail="")
             ),
             models.Index(fields=["integrity_checked_at"], name="attachment_integrity_checked"),
+            models.Index(
+                fields=["integrity"],
+                name="attachment_flagged",
+                condition=Q(integrity__in=["mismatch", "missing"]),
+            ),
         ]
         constraints: ClassVar = [
             models.UniqueConstraint("backend", "file", name="attachment_unique_file"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -9,9 +10,10 @@ from django.db.models import Count, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
-from entries.attachments.models import Attachment
+from entries.attachments.models import Attachment, Integrity
 from entries.models import Entry
 from personalpod.cache import cached
+from personalpod.metrics import Gauge
 
 
 def attachments_for_reader(*, reader: User, entry_id: Any) -> QuerySet[Attachment]:
@@ -62,3 +64,18 @@ def storage_stats(owner: User) -> dict[str, Any]:
         "quota_left_bytes": max(0, quota - usage["total_bytes"]),
         "max_file_bytes": settings.ATTACHMENT_MAX_BYTES,
     }
+
+
+def flagged_file_gauges() -> Iterable[Gauge]:
+    """For /metrics: stored files the integrity check found changed or gone (a partial index)."""
+    flagged = dict(
+        Attachment.objects.filter(integrity__in=[Integrity.MISMATCH, Integrity.MISSING])
+        .values_list("integrity")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    yield Gauge(
+        "personalpod_attachments_flagged",
+        "Stored files whose last integrity check found them changed (mismatch) or gone (missing).",
+        [({"integrity": state}, flagged.get(state, 0)) for state in (Integrity.MISMATCH, Integrity.MISSING)],
+    )

@@ -154,7 +154,10 @@ def test_the_integrity_check_flags_changed_and_missing_files(
     assert Attachment.objects.get(id=missing.id).integrity == Integrity.MISSING
     mismatches = 'personalpod_attachment_integrity_total{outcome="mismatch"}'
     assert metrics.counters()[mismatches] == before.get(mismatches, 0) + 1
-    assert mismatches in Client().get("/metrics").content.decode()
+    scraped = Client().get("/metrics").content.decode()
+    assert mismatches in scraped
+    assert 'personalpod_attachments_flagged{integrity="mismatch"} 1' in scraped
+    assert 'personalpod_attachments_flagged{integrity="missing"} 1' in scraped
     staff = django_user_model.objects.create_user(email="staff@example.com", username="staff", password="x" * 12)
     staff.is_staff = staff.is_superuser = True
     staff.save(update_fields=["is_staff", "is_superuser"])
