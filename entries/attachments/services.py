@@ -19,7 +19,6 @@ from itertools import islice
 from typing import IO, Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import F, Sum
@@ -79,16 +78,6 @@ def too_large() -> Rejected:
 
 def _megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
-
-
-def _entry_to_change(actor: User, entry_id: Any) -> Entry:
-    """The entry, locked for a change by ACTOR: 404 if they cannot see it, 403 if they only can."""
-    try:
-        return locked_entry(actor, entry_id)
-    except Entry.DoesNotExist:
-        if Entry.objects.visible_to(actor).filter(id=entry_id).exists():
-            raise PermissionDenied from None
-        raise
 
 
 def _new_version(entry: Entry, actor: User, client: ClientInfo | None, attachment: Attachment, event: str) -> None:
@@ -154,7 +143,7 @@ def _store(actor: User, entry_id: Any, file: IO[bytes], facts: dict[str, Any], c
     stored = ""
     try:
         with transaction.atomic(durable=True):
-            entry = _entry_to_change(actor, entry_id)
+            entry = locked_entry(actor, entry_id)  # 404 unseen, 403 read-only
             # Under the owner's lock: two uploads at once cannot both fit in the last space.
             used = Attachment.objects.filter(owner_id=entry.owner_id).aggregate(total=Sum("size"))["total"] or 0
             if used + facts["size"] > settings.STORAGE_QUOTA_BYTES:
@@ -188,7 +177,7 @@ def _has_preview(content_type: str) -> bool:
 
 def delete_attachment(*, actor: User, entry_id: Any, attachment_id: Any, client: ClientInfo | None = None) -> None:
     with transaction.atomic():
-        entry = _entry_to_change(actor, entry_id)
+        entry = locked_entry(actor, entry_id)  # 404 unseen, 403 read-only
         attachment = Attachment.objects.select_for_update().get(entry=entry, id=attachment_id)
         storage.remove_after_commit([(attachment.backend, attachment.file), (attachment.backend, attachment.thumbnail)])
         attachment.delete()

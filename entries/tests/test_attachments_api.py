@@ -362,3 +362,25 @@ def test_a_bucket_turns_on_s3_with_encryption_and_private_objects() -> None:
     del env["AWS_STORAGE_BUCKET_NAME"]
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "filesystem False False"
+
+
+def test_grantees_read_through_shares_and_write_only_with_write_permission(
+    api: APIClient, alice: User, bob: User, make_entry: Any
+) -> None:
+    from sharing.services import create_share
+
+    reader_entry, writer_entry = make_entry(title="Read me"), make_entry(title="Edit me")
+    create_share(actor=alice, entry_id=reader_entry["id"], grantee="bob", permission="read")
+    create_share(actor=alice, entry_id=writer_entry["id"], grantee="bob", permission="write")
+    body = upload(api, reader_entry["id"], TEXT).json()
+    grantee = APIClient()
+    grantee.force_authenticate(bob)
+    assert grantee.get(f"/api/v1/entries/{reader_entry['id']}/attachments/").json()["results"][0]["id"] == body["id"]
+    assert fetch(grantee.get(body["url"])["Location"])[0] == TEXT
+    assert upload(grantee, reader_entry["id"], TEXT).status_code == 403
+    assert grantee.delete(f"/api/v1/entries/{reader_entry['id']}/attachments/{body['id']}/").status_code == 403
+    added = upload(grantee, writer_entry["id"], b"from bob")
+    assert added.status_code == 201
+    attachment = Attachment.objects.get(id=added.json()["id"])
+    assert (attachment.owner_id, attachment.uploaded_by_id) == (alice.id, bob.id)  # counts in alice's quota
+    assert attachment.file.startswith(f"users/{alice.id}/")
