@@ -1,5 +1,9 @@
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
+
+from accounts.models import timezone_choices
 
 EMAIL_INPUT = forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
 
@@ -50,3 +54,26 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
     """Show a service's field errors on the form (unknown fields as form-wide errors)."""
     for field, messages in error.message_dict.items():
         form.add_error(field if field in form.fields else None, messages)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What will use it, e.g. “backup script”.")
+    expires_at = forms.DateTimeField(
+        required=False, label="Expires on", help_text="Optional; leave empty for a token that lasts until revoked.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )  # fmt: skip
+
+
+class ProfileForm(forms.Form):
+    username = forms.RegexField(r"^[\w.@+-]+\Z", max_length=150, min_length=2,
+                                help_text="Letters, digits and . @ + - _ only.")  # fmt: skip
+    timezone = forms.ChoiceField(label="Time zone", help_text="Dates and due times are shown in it.")
+    search_language = forms.ChoiceField(
+        label="Search language", help_text="How words are matched in search: stemming and stop words."
+    )
+
+    def __init__(self, *args: Any, languages: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = timezone_choices()  # type: ignore[attr-defined]
+        self.fields["search_language"].choices = [(name, name.capitalize()) for name in languages]  # type: ignore[attr-defined]

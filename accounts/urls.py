@@ -14,4 +14,7 @@ urlpatterns = [
     path("sessions/", views.sessions_page, name="sessions"),
     path("sessions/revoke-others/", views.revoke_other_sessions, name="sessions-revoke-others"),
     path("sessions/<str:session_id>/revoke/", views.revoke_session, name="session-revoke"),
+    path("tokens/", views.tokens_page, name="tokens"),
+    path("tokens/<str:token_id>/revoke/", views.revoke_token, name="token-revoke"),
+    path("profile/", views.profile, name="profile"),
 ]

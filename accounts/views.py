@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -13,14 +15,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services, sessions, throttle
 from accounts.forms import (
+    ApiTokenForm,
     LoginForm,
     PasswordChangeForm,
     PasswordResetRequestForm,
+    ProfileForm,
     SetPasswordForm,
     SignUpForm,
     add_service_errors,
 )
-from accounts.models import User, signed_in_user
+from accounts.models import ApiToken, User, signed_in_user
 from personalpod.http import ClientInfo
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -184,3 +188,65 @@ def revoke_other_sessions(request: HttpRequest) -> HttpResponse:
     )
     messages.success(request, f"{ended} other session(s) signed out.")
     return redirect("accounts:sessions")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens_page(request: HttpRequest) -> HttpResponse:
+    """Personal API tokens: create one (shown once, with a copy button), see them, revoke them."""
+    user = signed_in_user(request)
+    form = ApiTokenForm(request.POST or None)
+    created = None
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                token, api_token = services.create_api_token(
+                    user=user,
+                    name=form.cleaned_data["name"],
+                    expires_at=form.cleaned_data.get("expires_at"),
+                    client=ClientInfo.from_request(request),
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                created, status = {"token": token, "name": api_token.name}, 201
+                form = ApiTokenForm()
+    context = {"form": form, "tokens": selectors.api_tokens_for(user), "created": created}
+    response = render(request, "accounts/tokens.html", context, status=status)
+    response["Cache-Control"] = "no-store"  # the new token is on this page, once
+    return response
+
+
+@login_required
+@require_POST
+def revoke_token(request: HttpRequest, token_id: str) -> HttpResponse:
+    try:
+        api_token = services.revoke_api_token(
+            user=signed_in_user(request), token_id=uuid.UUID(token_id), client=ClientInfo.from_request(request)
+        )
+    except (ApiToken.DoesNotExist, ValueError):
+        raise Http404 from None
+    messages.success(request, f"Token “{api_token.name}” revoked: it no longer works.")
+    return redirect("accounts:tokens")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    initial = {"username": user.username, "timezone": user.timezone, "search_language": user.search_language}
+    form = ProfileForm(request.POST or None, initial=initial, languages=services.search_languages())
+    if request.method == "POST" and form.is_valid():
+        changes = {name: value for name, value in form.cleaned_data.items() if value != initial[name]}
+        try:
+            if changes:
+                services.update_profile(user=user, client=ClientInfo.from_request(request), **changes)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Profile saved." if changes else "Nothing changed.")
+            return redirect("accounts:profile")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/profile.html", {"form": form}, status=status)

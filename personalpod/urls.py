@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views as account_views
+from entries.views.pages import home
 from personalpod import metrics, views
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -13,7 +14,7 @@ api_v1: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home, name="home"),
     path("metrics", metrics.metrics_view, name="metrics"),
     # Staff sign in and out through the same pages (throttled, logged) as everyone else.
     path("admin/login/", views.admin_login_redirect),
@@ -23,8 +24,10 @@ urlpatterns = [
     # Share links: the token is in the path (the request log redacts it, personalpod.logs).
     path("s/", include("sharing.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's set-up script as a file: no inline script (CSP).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),
+    path("", include("entries.urls")),
 ]
 
 handler400 = "personalpod.errors.bad_request"

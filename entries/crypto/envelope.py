@@ -151,6 +151,11 @@ def unseal(entry_id: uuid.UUID, owner_id: uuid.UUID, sealed: bytes | memoryview 
     return {name: decrypt(entry_id, owner_id, name, token) for name, token in _tokens(sealed).items()}
 
 
+def sealed_names(sealed: bytes | memoryview | None) -> set[str]:
+    """The names of the secrets in a sealed blob, not their values (e.g. {"fields.totp_seed"})."""
+    return set(_tokens(sealed))
+
+
 def key_ids(sealed: bytes | memoryview | None) -> set[uuid.UUID]:
     """The data keys a sealed blob was made with (for rotation)."""
     return {_parse(token)[0] for token in _tokens(sealed).values()}

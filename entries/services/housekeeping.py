@@ -9,11 +9,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import Action
+from accounts.models import Action, User
 from entries.feed import lock_owner
 from entries.models import ChangeOp, Entry, Status
 from entries.services.common import keep_versions, record
 from entries.services.entries import delete_entry_forever
+from personalpod.http import ClientInfo
 
 BATCH = 500
 
@@ -58,3 +59,17 @@ def purge_trash(now: datetime | None = None) -> int:
         except Entry.DoesNotExist:
             continue  # restored or deleted meanwhile
     return len(ids)
+
+
+def empty_trash(*, actor: User, client: ClientInfo | None = None) -> int:
+    """Delete forever everything in ACTOR's trash now; return how many entries went."""
+    ids = list(Entry.objects.filter(owner=actor, status=Status.DELETED).values_list("id", flat=True))
+    deleted = 0
+    for entry_id in ids:
+        try:
+            # Still in the trash: an entry restored meanwhile no longer matches, and stays.
+            delete_entry_forever(actor=actor, entry_id=entry_id, client=client, trashed_before=timezone.now())
+        except Entry.DoesNotExist:
+            continue
+        deleted += 1
+    return deleted

@@ -201,3 +201,32 @@ def delete_tag(*, actor: User, tag_id: Any) -> None:
             lambda ids: EntryTag.objects.filter(tag=tag, entry_id__in=ids).delete(),
         )
         tag.delete()
+
+
+def merge_tags(*, actor: User, source_id: Any, target_id: Any) -> Tag:
+    """Merge tag SOURCE into TARGET: its entries get TARGET (a new version each), then it goes."""
+    if str(source_id) == str(target_id):
+        raise ValidationError({"target": ["Choose another tag to merge into."]})
+    with transaction.atomic():
+        lock_owner(actor.id)
+        # In id order, as every writer locks tag rows (the usage-count triggers lock them too).
+        locked = {
+            str(tag.id): tag
+            for tag in Tag.objects.select_for_update().filter(owner=actor, id__in=[source_id, target_id]).order_by("id")
+        }
+        source, target = locked.get(str(source_id)), locked.get(str(target_id))
+        if source is None:
+            raise Tag.DoesNotExist
+        if target is None:
+            raise ValidationError({"target": ["No such tag."]})
+
+        def move(ids: list[Any]) -> None:
+            EntryTag.objects.bulk_create(
+                [EntryTag(entry_id=entry_id, tag=target) for entry_id in sorted(ids)], ignore_conflicts=True
+            )
+            EntryTag.objects.filter(tag=source, entry_id__in=ids).delete()
+
+        _change_entries(actor, Entry.objects.filter(entry_tags__tag=source), move)
+        source.delete()
+        target.refresh_from_db(fields=["usage_count"])
+    return target

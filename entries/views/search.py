@@ -1,0 +1,68 @@
+"""Search: results as you type under the search box, and a results page whose URL keeps the
+query and its filters (so a search can be bookmarked)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from django_htmx.http import push_url
+
+from entries import search
+from entries.forms import STATUS_VIEWS, TYPES, SearchFilters, category_choices
+from entries.views.common import actor, category_tree, find_node
+
+SUGGESTIONS = 6
+PAGE_SIZE = 20
+MAX_PAGE = 50
+
+
+def _filters(data: dict[str, Any]) -> dict[str, Any]:
+    status = data.get("status") or "all"  # a search looks everywhere but the trash by default
+    return {
+        "types": [data["type"]] if data.get("type") else (),
+        "statuses": STATUS_VIEWS[status][1],
+        "category": data.get("category"),
+        "tags_all": data["tags"],
+    }
+
+
+@login_required
+@require_GET
+def suggest(request: HttpRequest) -> HttpResponse:
+    q = search.clean_query(request.GET.get("q", ""))[: search.MAX_QUERY_LENGTH]
+    if not q:
+        return HttpResponse("")
+    page = search.search_entries(reader=actor(request), q=q, page_size=SUGGESTIONS)
+    return render(request, "entries/partials/suggest.html", {"page": page, "q": q, "types": TYPES})
+
+
+@login_required
+@require_GET
+def search_page(request: HttpRequest) -> HttpResponse:
+    user = actor(request)
+    data = SearchFilters(request.GET).values()
+    q = search.clean_query(data.get("q") or "")[: search.MAX_QUERY_LENGTH]
+    page_number = min(data.get("page") or 1, MAX_PAGE)
+    results = None
+    if q:
+        results = search.search_entries(reader=user, q=q, page=page_number, page_size=PAGE_SIZE, **_filters(data))
+    tree = category_tree(user)
+    context = {
+        "q": q,
+        "search_query": q,
+        "results": results,
+        "page_number": page_number,
+        "filters": data,
+        "types": TYPES,
+        "category_options": category_choices(tree)[1:],
+        "category": find_node(tree, data.get("category")) if data.get("category") else None,
+        "status_views": [(key, label) for key, (label, _) in STATUS_VIEWS.items()],
+    }
+    if getattr(request, "htmx", False) and request.headers.get("HX-Target") == "search-results":
+        response = render(request, "entries/partials/search_results.html", context)
+        return push_url(response, request.get_full_path())
+    return render(request, "entries/search.html", context)
