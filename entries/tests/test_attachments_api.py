@@ -384,3 +384,18 @@ def test_grantees_read_through_shares_and_write_only_with_write_permission(
     attachment = Attachment.objects.get(id=added.json()["id"])
     assert (attachment.owner_id, attachment.uploaded_by_id) == (alice.id, bob.id)  # counts in alice's quota
     assert attachment.file.startswith(f"users/{alice.id}/")
+
+
+def test_every_attachment_endpoint_has_a_bounded_query_count(
+    api: APIClient, make_entry: Any, django_assert_max_num_queries: Any
+) -> None:
+    entry = make_entry()
+    base = f"/api/v1/entries/{entry['id']}/attachments"
+    # A constant: visibility, write check, grantees, lock, entry, quota sum, row, history (with
+    # tags), version, feed recipients, change_seq, feed time, change row, activity, savepoints.
+    with django_assert_max_num_queries(18):
+        body = upload(api, entry["id"], TEXT).json()
+    with django_assert_max_num_queries(3):
+        assert api.get(body["url"]).status_code == 302  # the row through the reader's query, the log
+    with django_assert_max_num_queries(18):
+        assert api.delete(f"{base}/{body['id']}/").status_code == 204
