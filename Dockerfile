@@ -29,7 +29,7 @@ COPY --from=assets /build/node_modules/htmx.org/dist/ node_modules/htmx.org/dist
 # collectstatic needs settings, not secrets or services: throwaway values for this one step.
 RUN DJANGO_SETTINGS_MODULE=personalpod.settings.production \
     SECRET_KEY=collectstatic-only-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ \
-    ALLOWED_HOSTS=build DATABASE_URL=postgresql://build/build DATABASE_POOL=0 \
+    ALLOWED_HOSTS=build DATABASE_URL=postgresql://build/build?sslmode=require DATABASE_POOL=0 \
     ENCRYPTION_LOCAL_KEYS=1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
     python manage.py collectstatic --no-input \
  && mkdir -p /app/.data \

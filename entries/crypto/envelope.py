@@ -16,6 +16,7 @@ import logging
 import os
 import uuid
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -108,7 +109,22 @@ def _parse(token: str) -> tuple[uuid.UUID, bytes, bytes]:
 
 def decrypt(entry_id: uuid.UUID, owner_id: uuid.UUID, name: str, token: str) -> str:
     key_id, nonce, sealed = _parse(token)
-    row = DataKey.objects.filter(id=key_id, user_id=owner_id).first()
+    return _open(DataKey.objects.filter(id=key_id, user_id=owner_id).first(), entry_id, name, nonce, sealed)
+
+
+def unseal_with_keys(
+    entry_id: uuid.UUID, sealed: bytes | memoryview | None, keys: Mapping[uuid.UUID, DataKey]
+) -> dict[str, str]:
+    """Like unseal, with the owner's data-key rows given rather than read from this database
+    (backup verification opens secrets in a restored copy)."""
+    opened = {}
+    for name, token in _tokens(sealed).items():
+        key_id, nonce, ciphertext = _parse(token)
+        opened[name] = _open(keys.get(key_id), entry_id, name, nonce, ciphertext)
+    return opened
+
+
+def _open(row: DataKey | None, entry_id: uuid.UUID, name: str, nonce: bytes, sealed: bytes) -> str:
     if row is None:
         raise DecryptionFailed("made with an unknown key")
     try:

@@ -6,7 +6,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
+from celery.schedules import crontab
 
+from personalpod import dbconfig
 from personalpod.env import env
 
 django_stubs_ext.monkeypatch()
@@ -38,6 +40,8 @@ INSTALLED_APPS = [
     "entries",
     "sharing",
     "sync",
+    "portability",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -81,16 +85,13 @@ TEMPLATES = [
 ]
 
 # PostgreSQL is the source of truth. Django's own psycopg 3 pool keeps connections warm;
-# each process (gunicorn worker, Celery child) has its own pool.
-DATABASES = {"default": env.database("DATABASE_URL")}
-DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.integer("DATABASE_CONNECT_TIMEOUT", 5, minimum=1))
-if env.boolean("DATABASE_POOL", True):
-    DATABASES["default"]["OPTIONS"]["pool"] = {
-        "min_size": env.integer("DATABASE_POOL_MIN_SIZE", 1, minimum=0),
-        "max_size": env.integer("DATABASE_POOL_MAX_SIZE", 10, minimum=1),
-        "timeout": env.number("DATABASE_POOL_TIMEOUT", 10.0, minimum=0.1),
-    }
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# each process (gunicorn worker, Celery child) has its own pool. Pool bounds, timeouts and
+# TLS per environment (seed 002) come from personalpod/dbconfig.py.
+DATABASES = {"default": dbconfig.database(dbconfig.DEVELOPMENT)}
+# The owner role's connection, for `manage.py migrate`, and the backup role's, for
+# `manage.py backup` (scripts/setup-database.sh creates both). Unset: DATABASE_URL's role.
+DATABASE_MIGRATE = dbconfig.role_database("DATABASE_MIGRATE_URL", DATABASES["default"], dbconfig.DEVELOPMENT)
+DATABASE_BACKUP = dbconfig.role_database("DATABASE_BACKUP_URL", DATABASES["default"], dbconfig.DEVELOPMENT)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -252,6 +253,51 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Entries stay in the trash this long before they are deleted forever.
 TRASH_RETENTION_DAYS = env.integer("TRASH_RETENTION_DAYS", 30, minimum=1)
+
+# Backups (seed 003, docs/operations.md): a compressed pg_dump and its manifest every day at
+# BACKUP_HOUR_UTC, to a directory or an S3 prefix (s3://bucket/prefix/), keeping the newest
+# backup of each of the last BACKUP_RETENTION_DAYS days; verify_backup every week.
+BACKUP_LOCATION = env.string("BACKUP_LOCATION", str(DATA_DIR / "backups"))
+BACKUP_RETENTION_DAYS = env.integer("BACKUP_RETENTION_DAYS", 7, minimum=1)
+BACKUP_COMPRESSION = env.integer("BACKUP_COMPRESSION", 6, minimum=0)
+BACKUP_HOUR_UTC = env.integer("BACKUP_HOUR_UTC", 3, minimum=0)
+# crontab's day of the week: 0 is Sunday.
+BACKUP_VERIFY_WEEKDAY = env.integer("BACKUP_VERIFY_WEEKDAY", 0, minimum=0)
+BACKUP_VERIFY_SECRETS_SAMPLE = env.integer("BACKUP_VERIFY_SECRETS_SAMPLE", 20, minimum=1)
+BACKUP_TIME_LIMIT_SECONDS = env.integer("BACKUP_TIME_LIMIT_SECONDS", 6 * 3600, minimum=120)
+for _name, _value, _top in (
+    ("BACKUP_COMPRESSION", BACKUP_COMPRESSION, 9),
+    ("BACKUP_HOUR_UTC", BACKUP_HOUR_UTC, 23),
+    ("BACKUP_VERIFY_WEEKDAY", BACKUP_VERIFY_WEEKDAY, 6),
+):
+    if _value > _top:
+        from personalpod.env import ConfigError
+
+        raise ConfigError(f"{_name}: must be at most {_top}, got {_value}")
+# Backups on S3 use the same endpoint and credentials as the attachments' bucket.
+BACKUP_S3 = {
+    "endpoint_url": env.url("AWS_S3_ENDPOINT_URL", None, schemes=("http", "https")),
+    "region_name": env.string("AWS_S3_REGION_NAME", None),
+    "aws_access_key_id": env.string("AWS_S3_ACCESS_KEY_ID", None),
+    "aws_secret_access_key": env.string("AWS_S3_SECRET_ACCESS_KEY", None),
+    "server_side_encryption": env.choice("AWS_S3_SERVER_SIDE_ENCRYPTION", ("AES256", "aws:kms"), "AES256"),
+    "kms_key_id": env.string("AWS_S3_SSE_KMS_KEY_ID", ""),
+}
+# Where pg_dump and pg_restore are (empty: the PATH); they must be at least the server's version.
+PG_BIN_DIR = env.string("PG_BIN_DIR", "")
+DATABASE_ADMIN = dbconfig.admin_database(dbconfig.DEVELOPMENT)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "backup-database": {
+            "task": "ops.tasks.backup_database_task",
+            "schedule": crontab(hour=BACKUP_HOUR_UTC, minute=0),
+        },
+        "verify-backup": {
+            "task": "ops.tasks.verify_backup_task",
+            "schedule": crontab(day_of_week=BACKUP_VERIFY_WEEKDAY, hour=(BACKUP_HOUR_UTC + 2) % 24, minute=0),
+        },
+    }
+)
 
 # Share links (/s/<token>, /api/v1/links/<token>/): requests per client IP per window;
 # wrong passphrases per IP, and per link from anywhere, per (longer) window; how long after

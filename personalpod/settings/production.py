@@ -1,5 +1,6 @@
 """Production: refuses to start with insecure values, and passes `manage.py check --deploy`."""
 
+from personalpod import dbconfig
 from personalpod.env import ConfigError, env
 from personalpod.settings.base import *  # noqa: F403
 from personalpod.settings.base import (
@@ -20,6 +21,17 @@ if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
 
 if ENCRYPTION_LOCAL_KEYS_DERIVED:
     raise ConfigError("ENCRYPTION_LOCAL_KEYS: required in production (or ENCRYPTION_PROVIDER=kms)")
+
+# Seed 002's production pool (10-20) and timeouts; the connection must be encrypted
+# (sslmode require or verify-full), for every role, or the process does not start.
+DATABASES = {"default": dbconfig.database(dbconfig.PRODUCTION, allowed_sslmodes=dbconfig.PRODUCTION_SSL_MODES)}
+DATABASE_MIGRATE = dbconfig.role_database(
+    "DATABASE_MIGRATE_URL", DATABASES["default"], dbconfig.PRODUCTION, allowed_sslmodes=dbconfig.PRODUCTION_SSL_MODES
+)
+DATABASE_BACKUP = dbconfig.role_database(
+    "DATABASE_BACKUP_URL", DATABASES["default"], dbconfig.PRODUCTION, allowed_sslmodes=dbconfig.PRODUCTION_SSL_MODES
+)
+DATABASE_ADMIN = dbconfig.admin_database(dbconfig.PRODUCTION, allowed_sslmodes=dbconfig.PRODUCTION_SSL_MODES)
 
 ALLOWED_HOSTS = env.strings("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:

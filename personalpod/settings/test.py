@@ -1,5 +1,6 @@
 """`make test`: the real PostgreSQL, Redis and DynamoDB Local, under per-run names."""
 
+from personalpod import dbconfig
 from personalpod.env import env
 from personalpod.settings.base import *  # noqa: F403
 from personalpod.settings.base import DATA_DIR
@@ -20,7 +21,10 @@ STORAGES = {
 }
 STORAGES["default"] = STORAGES[FILE_STORAGE]  # noqa: F405
 
+# Small pools: a test run is one process (and one worker) on a server many runs share.
+DATABASES = {"default": dbconfig.database(dbconfig.TEST)}
+
 # Two test runs on one PostgreSQL server (e.g. two checkouts) each get their own database.
 _test_database = env.string("TEST_DATABASE_NAME", "")
 if _test_database:
-    DATABASES["default"]["TEST"] = {"NAME": _test_database}  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": _test_database}

@@ -93,6 +93,7 @@ PRODUCTION = {
     "SECRET_KEY": STRONG_KEY,
     "ALLOWED_HOSTS": "pod.example.com",
     "ENCRYPTION_LOCAL_KEYS": "1:" + "A" * 43 + "=",
+    "DATABASE_SSLMODE": "require",
 }
 
 

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from accounts.activity import purge_activity
+from personalpod.db import use_owner_role
 
 
 class Command(BaseCommand):
@@ -14,6 +15,8 @@ class Command(BaseCommand):
         parser.add_argument("--older-than-days", type=int, required=True)
 
     def handle(self, *args: Any, older_than_days: int, **options: Any) -> None:
+        # The application role may not delete from the activity log; its owner may.
+        use_owner_role()
         before = timezone.now() - timedelta(days=older_than_days)
         deleted = purge_activity(before=before)
         self.stdout.write(f"deleted {deleted} activity row(s) created before {before:%Y-%m-%d %H:%M} UTC")
