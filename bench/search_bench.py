@@ -118,7 +118,8 @@ def build_dataset(dsn: str) -> dict[str, Any]:
                 for cid, name in zip(ids, ("Personal", "Work", "Finance", "Home", "Travel"), strict=True):
                     copy.write_row((cid, uid, None, name, "", "", True, 0, now, now))
         big = int(TOTAL * BIG_SHARE)
-        per_user = [big] + [(TOTAL - big) // (USERS - 1)] * (USERS - 1)
+        each, left_over = divmod(TOTAL - big, USERS - 1)
+        per_user = [big] + [each] * (USERS - 2) + [each + left_over]  # exactly TOTAL in all
         # Triggers off for the load (as a superuser); the vectors are then computed in one
         # set-based statement with the same weights the trigger uses (no tags in this data).
         conn.execute("SET session_replication_role = replica")
