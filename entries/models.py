@@ -185,7 +185,7 @@ class EntryQuerySet(models.QuerySet["Entry"]):
         )
         if permissions:
             live = live.filter(permission__in=permissions)
-        return EqualsAny(models.F("id"), ArraySubquery(live.values("entry_id")))
+        return EqualsAny(models.F("id"), ArraySubquery(live.order_by().values("entry_id")))
 
 
 class Entry(TimestampedModel):

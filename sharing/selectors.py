@@ -25,7 +25,9 @@ def hash_token(token: str) -> str:
 
 def _administered_entry_ids(user: User) -> ArraySubquery:
     """The ids of entries USER administers through a live admin share, as one SQL array."""
-    return ArraySubquery(Share.objects.live().filter(grantee=user, permission=Permission.ADMIN).values("entry_id"))
+    return ArraySubquery(
+        Share.objects.live().filter(grantee=user, permission=Permission.ADMIN).order_by().values("entry_id")
+    )
 
 
 def may_manage(user: User, entry: Entry) -> bool:
@@ -73,7 +75,8 @@ def shares_for_manager(
 
 
 def share_for_actor(*, actor: User, share_id: Any) -> Share:
-    """A share ACTOR may see: on an entry they own or administer, or their own (as grantee)."""
+    """A share ACTOR may see: on an entry they own or administer, or their own (as grantee).
+    Another share of an entry they can see is a 403; anything else does not exist (404)."""
     try:
         return (
             Share.objects.filter(
@@ -84,6 +87,10 @@ def share_for_actor(*, actor: User, share_id: Any) -> Share:
         )
     except ValidationError:
         raise Share.DoesNotExist from None
+    except Share.DoesNotExist:
+        if Share.objects.filter(id=share_id, entry__in=Entry.objects.visible_to(actor)).exists():
+            raise PermissionDenied("Only the entry's owner and its administrators manage its shares.") from None
+        raise
 
 
 def _my_live_shares(reader: User) -> QuerySet[Share]:
@@ -96,7 +103,7 @@ def shared_with_me(*, reader: User, **filters: Any) -> QuerySet[Entry]:
     mine = _my_live_shares(reader).filter(entry=OuterRef("pk"))
     return (
         entries_for_reader(reader=reader, **filters)
-        .filter(EqualsAny(F("id"), ArraySubquery(_my_live_shares(reader).values("entry_id"))))
+        .filter(EqualsAny(F("id"), ArraySubquery(_my_live_shares(reader).order_by().values("entry_id"))))
         .annotate(
             permission=Subquery(mine.values("permission")[:1]),
             share_id=Subquery(mine.values("id")[:1]),
