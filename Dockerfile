@@ -13,9 +13,21 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# postgresql-client: pg_dump and pg_restore for operators inside the container.
+# pg_dump, pg_restore and psql for `manage.py backup`, `restore` and `verify_backup`: their
+# major version must match the server's (pg_dump refuses a newer server). Debian bookworm
+# ships 15; any other major comes from the PostgreSQL project's own apt repository.
+ARG POSTGRES_MAJOR=15
 RUN apt-get update \
- && apt-get install --yes --no-install-recommends postgresql-client \
+ && if ! apt-cache show "postgresql-client-${POSTGRES_MAJOR}" >/dev/null 2>&1; then \
+      apt-get install --yes --no-install-recommends ca-certificates curl gnupg \
+      && install -d /usr/share/postgresql-common/pgdg \
+      && curl -fsSL https://www.postgresql.org/media/keys/ACCC4CF8.asc \
+         | gpg --dearmor -o /usr/share/postgresql-common/pgdg/apt.postgresql.org.gpg \
+      && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.gpg] https://apt.postgresql.org/pub/repos/apt bookworm-pgdg main" \
+         > /etc/apt/sources.list.d/pgdg.list \
+      && apt-get update; \
+    fi \
+ && apt-get install --yes --no-install-recommends "postgresql-client-${POSTGRES_MAJOR}" \
  && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system personalpod && useradd --system --gid personalpod --home /app personalpod
@@ -32,7 +44,7 @@ RUN DJANGO_SETTINGS_MODULE=personalpod.settings.production \
     ALLOWED_HOSTS=build DATABASE_URL=postgresql://build/build?sslmode=require DATABASE_POOL=0 \
     ENCRYPTION_LOCAL_KEYS=1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
     python manage.py collectstatic --no-input \
- && mkdir -p /app/.data \
+ && mkdir -p /app/.data/backups \
  && chown -R personalpod:personalpod /app
 
 USER personalpod
