@@ -143,9 +143,9 @@ def reveal_after_opening(
     share = (
         Share.objects.live()
         .links()
-        .filter(token_hash=hash_token(token))
+        .filter(token_hash=hash_token(token), owner__is_active=True)
         .exclude(entry__status=Status.DELETED)
-        .select_related("entry")
+        .select_related("entry", "owner")
         .first()
     )
     if share is None:

@@ -123,13 +123,14 @@ def shared_entry_for_reader(*, reader: User, entry_id: Any) -> Entry:
 
 def openable_link(token: str) -> Share | None:
     """The link with this token, if it can be opened now: not revoked, not expired, not
-    exhausted, and its entry not in the trash. Looked up by the token's hash alone."""
+    exhausted, its entry not in the trash and its owner's account active. Looked up by the
+    token's hash alone."""
     if not isinstance(token, str) or not 8 <= len(token) <= 200:
         return None
     return (
         Share.objects.openable()
         .links()
-        .filter(token_hash=hash_token(token))
+        .filter(token_hash=hash_token(token), owner__is_active=True)
         .exclude(entry__status=Status.DELETED)
         .select_related("entry", "owner")
         .first()

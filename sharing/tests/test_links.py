@@ -16,6 +16,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import ActivityLog, User
+from accounts.tests.factories import UserFactory
 from entries.models import Entry
 from sharing.models import Share
 from sharing.tests.conftest import client_for
@@ -75,7 +76,18 @@ def test_unknown_revoked_expired_used_up_and_trashed_links_are_one_and_the_same_
     trashed_entry = make_entry(alice)
     trashed = share(alice, trashed_entry["id"], link=True)
     api.delete(f"/api/v1/entries/{trashed_entry['id']}/")
-    tokens = ["pps_" + "A" * 43, "x", revoked["token"], expired["token"], used["token"], trashed["token"]]
+    gone_owner = UserFactory()
+    gone = share(gone_owner, make_entry(gone_owner)["id"], link=True)
+    User.objects.filter(id=gone_owner.id).update(is_active=False)  # deactivated by support
+    tokens = [
+        "pps_" + "A" * 43,
+        "x",
+        revoked["token"],
+        expired["token"],
+        used["token"],
+        trashed["token"],
+        gone["token"],
+    ]
     answers = [open_link(token, ip) for token in tokens]
     assert [answer.status_code for answer in answers] == [404] * len(tokens)
     assert all(answer.json() == NOT_FOUND for answer in answers)
@@ -294,3 +306,20 @@ def test_deleting_the_entry_forever_ends_its_links(
     assert not Entry.objects.filter(id=entry["id"]).exists()
     assert not Share.objects.exists()
     assert open_link(link["token"], ip).status_code == 404
+
+
+def test_a_sensitive_entry_opens_sealed_and_unseals_on_a_click(
+    alice: User, make_entry: MakeEntry, share: MakeShare, ip: str
+) -> None:
+    entry = make_entry(alice, title="Will", content="The house goes to the cat.", is_sensitive=True)
+    link = share(alice, entry["id"], link=True, is_reveal_allowed=True)
+    api_body = open_link(link["token"], ip).json()
+    assert (api_body["title"], api_body["content"], api_body["fields"]) == ("Will", None, None)
+    browser = Client()
+    html = browser.get(f"/s/{link['token']}", REMOTE_ADDR=ip).content.decode()
+    assert "The house goes to the cat." not in html
+    assert "Show protected contents" in html
+    ticket = re.search(r'name="ticket" value="([^"]+)"', html)
+    assert ticket is not None
+    shown = browser.post(f"/s/{link['token']}/", {"action": "reveal", "ticket": ticket.group(1)}, REMOTE_ADDR=ip)
+    assert "The house goes to the cat." in shown.content.decode()
