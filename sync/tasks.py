@@ -11,6 +11,7 @@ from django.conf import settings
 from kombu.exceptions import OperationalError
 
 from personalpod import metrics
+from personalpod.dynamo import CircuitBreaker
 from sync.publisher import Contended, PublishFailed, publish_changes, publish_everything
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,11 @@ def publish_unpublished_task() -> None:
     publish_everything()
 
 
+# Sending to a stopped Redis takes seconds to fail: after one failure, writes stop trying for
+# a while and leave their rows to the beat task.
+_broker_breaker = CircuitBreaker(pause_seconds=10.0)
+
+
 def publish_after_commit(user_ids: Iterable[uuid.UUID]) -> None:
     """Queue a publish for each user whose feed grew (entries.feed.committed_hooks).
 
@@ -49,8 +55,14 @@ def publish_after_commit(user_ids: Iterable[uuid.UUID]) -> None:
             except (PublishFailed, Contended):
                 logger.warning("publishing user %s failed; beat will retry", user_id, exc_info=True)
             continue
+        if not _broker_breaker.allows():
+            metrics.incr("personalpod_sync_enqueue_errors_total")
+            continue
         try:
             app.send_task("sync.tasks.publish_changes_task", args=[str(user_id)], retry=False)
         except OperationalError:
+            _broker_breaker.failed()
             metrics.incr("personalpod_sync_enqueue_errors_total")
             logger.warning("broker unreachable: the changes of user %s wait for the beat task", user_id)
+        else:
+            _broker_breaker.succeeded()

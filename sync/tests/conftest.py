@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -16,8 +16,14 @@ from sync.models import Device
 
 
 @pytest.fixture(autouse=True)
-def closed_breaker() -> None:
+def closed_breakers() -> Iterator[None]:
+    from sync.tasks import _broker_breaker
+
     dynamo.breaker.succeeded()
+    _broker_breaker.succeeded()
+    yield
+    dynamo.breaker.succeeded()
+    _broker_breaker.succeeded()
 
 
 @pytest.fixture
