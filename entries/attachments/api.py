@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,7 +20,7 @@ from rest_framework.views import APIView
 from accounts.models import signed_in_user
 from entries.attachments import selectors, services, sniff, storage
 from entries.attachments.models import Attachment, ThumbnailStatus
-from entries.attachments.uploads import HashingUploadHandler
+from entries.attachments.uploads import HashingUploadHandler, UploadParser
 from personalpod.errors import error_body
 from personalpod.http import ClientInfo
 from personalpod.pagination import NewestFirstCursorPagination
@@ -78,7 +77,7 @@ class AttachmentPagination(NewestFirstCursorPagination):
 
 
 class AttachmentsView(APIView):
-    parser_classes = [MultiPartParser]
+    parser_classes = [UploadParser]
 
     def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
         # Before anything reads the body: the upload is hashed and size-checked as it streams in.
@@ -108,7 +107,7 @@ class AttachmentsView(APIView):
         upload = data.validated_data["file"]
         try:
             attachment = services.add_attachment(
-                actor=user, entry_id=entry_id, file=upload, name=upload.name or "",
+                actor=user, entry_id=entry_id, file=upload, name=getattr(upload, "client_name", upload.name or ""),
                 expected_sha256=data.validated_data.get("sha256") or None, client=ClientInfo.from_request(request),
             )  # fmt: skip
         except services.Rejected as error:

@@ -115,6 +115,10 @@ def add_attachment(
 
 
 def _check(file: IO[bytes], name: str, expected_sha256: str | None) -> dict[str, Any]:
+    if sniff.has_path(name):
+        raise Rejected(
+            "invalid_name", "The file name must not contain a path ('/', '\\' or '..'): send the name alone."
+        )
     clean = sniff.clean_name(name)
     if not clean:
         raise Rejected("invalid_name", "The file needs a name with at least one letter or digit.")

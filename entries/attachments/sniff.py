@@ -53,6 +53,11 @@ def _is_text(head: bytes) -> bool:
     return True
 
 
+def has_path(name: str) -> bool:
+    """True for a name that points somewhere else: `../../x`, `/etc/x`, `..\\x`, `..`."""
+    return "/" in name or "\\" in name or name.strip() in {".", ".."}
+
+
 def clean_name(name: str) -> str:
     """The client's file name as we keep it: its last path part, printable, at most
     NAME_MAX_LENGTH characters (the extension kept). Empty when nothing usable is left."""

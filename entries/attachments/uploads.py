@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import html
+import os
 from typing import Any
 
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload, TemporaryFileUploadHandler
 from django.http import HttpRequest
+from django.http.multipartparser import MultiPartParser as DjangoMultiPartParser
+from django.http.multipartparser import MultiPartParserError
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import DataAndFiles, MultiPartParser
 
 from entries.attachments.sniff import HEAD_BYTES
 
@@ -18,6 +24,7 @@ ENVELOPE_BYTES = 64 * 1024
 class HashedUpload(TemporaryUploadedFile):
     sha256: str
     head: bytes
+    client_name: str  # as sent: Django's `name` is already cut to its last path part
 
 
 class HashingUploadHandler(TemporaryFileUploadHandler):
@@ -53,9 +60,17 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         FileUploadHandler.new_file(self, *args, **kwargs)
+        # Django refuses to even hold a file called ".." (its name is cut to the last path
+        # part); the service judges the name as sent, `client_name`.
+        local_name = os.path.basename(self.file_name or "")
         self.file = self.upload = HashedUpload(
-            self.file_name or "", self.content_type or "", 0, self.charset, self.content_type_extra
+            local_name if local_name not in {"", ".", ".."} else "upload",
+            self.content_type or "",
+            0,
+            self.charset,
+            self.content_type_extra,
         )
+        self.upload.client_name = self.file_name or ""
         self._hash = hashlib.sha256()
         self._head = b""
 
@@ -77,3 +92,28 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
         upload.sha256 = self._hash.hexdigest()
         upload.head = self._head
         return upload
+
+
+class NameKeepingMultiPartParser(DjangoMultiPartParser):
+    """Keep a file's name as the client sent it (only unescaped and printable), so the
+    service can refuse a name with a path in it (`../../x`) rather than quietly store `x`.
+    Storage keys never contain the client's name, so nothing here reaches the disk."""
+
+    def sanitize_file_name(self, file_name: str) -> str | None:
+        name = "".join(char for char in html.unescape(file_name) if char.isprintable())
+        return name or None
+
+
+class UploadParser(MultiPartParser):
+    """DRF's multipart parser, with the name-keeping Django parser underneath."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> DataAndFiles[Any, Any]:
+        request = (parser_context or {})["request"]
+        meta = request.META.copy()
+        meta["CONTENT_TYPE"] = media_type
+        try:
+            parser = NameKeepingMultiPartParser(meta, stream, request.upload_handlers, request.encoding or "utf-8")
+            data, files = parser.parse()
+        except MultiPartParserError as error:
+            raise ParseError(f"Multipart form parse error - {error}") from error
+        return DataAndFiles(data, files)
