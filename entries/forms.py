@@ -90,6 +90,11 @@ def category_choices(tree: list[CategoryNode]) -> list[tuple[str, str]]:
     return choices
 
 
+def unix_lines(text: str) -> str:
+    # Browsers send a textarea's line breaks as CR LF; everything else speaks LF.
+    return text.replace("\r\n", "\n")
+
+
 def tag_list(text: str) -> list[str]:
     return list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
 
@@ -156,6 +161,8 @@ class EntryForm(forms.Form):
 
     def value_for(self, name: str, value: Any) -> Any:
         """A cleaned form value as Entry.fields stores it."""
+        if isinstance(value, str):
+            return unix_lines(value)
         if isinstance(value, datetime):
             return value.isoformat()
         if isinstance(value, date):
@@ -181,7 +188,7 @@ class EntryForm(forms.Form):
             "fields": fields,
         }
         if "content" in self.fields:
-            changes["content"] = data.get("content") or ""
+            changes["content"] = unix_lines(data.get("content") or "")
         return changes
 
     def add_service_errors(self, error: ValidationError) -> None:

@@ -199,7 +199,9 @@ def entry_history(*, reader: User, entry: Entry, limit: int = 50) -> list[Versio
             )
         )
     first = versions[0].version if versions else entry.version
-    views.append(VersionView(version=first, created_at=entry.created_at if first == 1 else None, author="", changes=[]))
+    views.insert(
+        0, VersionView(version=first, created_at=entry.created_at if first == 1 else None, author="", changes=[])
+    )
     views.reverse()
     return views
 

@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from entries.views import activity, edit, history, organize, pages, search, tools
+from entries.views import activity, edit, files, history, organize, pages, search, tools
+
+FILE = "entries/<uuid:entry_id>/files/<uuid:attachment_id>"
 
 app_name = "entries"
 
@@ -21,6 +23,12 @@ urlpatterns = [
     path("entries/<uuid:entry_id>/reveal/", edit.reveal, name="reveal"),
     path("entries/<uuid:entry_id>/secret/", edit.secret_hidden, name="secret-hidden"),
     path("entries/<uuid:entry_id>/totp/", tools.totp, name="totp"),
+    path("entries/<uuid:entry_id>/files/", files.gallery, name="files"),
+    path("entries/<uuid:entry_id>/files/upload/", files.upload, name="file-upload"),
+    path(f"{FILE}/download/", files.download, name="file-download"),
+    path(f"{FILE}/thumbnail/", files.thumbnail, name="file-thumbnail"),
+    path(f"{FILE}/preview/", files.preview, name="file-preview"),
+    path(f"{FILE}/delete/", files.delete, name="file-delete"),
     path("entries/<uuid:entry_id>/history/", history.history, name="history"),
     path("entries/<uuid:entry_id>/history/<int:version>/restore/", history.restore_version, name="restore-version"),
     path("search/", search.search_page, name="search"),

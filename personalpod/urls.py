@@ -11,6 +11,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.api.urls")),
     path("", include("entries.api.urls")),
     path("", include("sharing.api.urls")),
+    path("", include("portability.api.urls")),
 ]
 
 urlpatterns = [
@@ -28,6 +29,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),
     path("", include("entries.urls")),
+    path("", include("sharing.web")),
 ]
 
 handler400 = "personalpod.errors.bad_request"

@@ -36,6 +36,17 @@ if port=$(dynamodb_local_port_to_start); then
   dynamodb_pid=$!
 fi
 
+# The browser tests drive Debian's Chromium (never a browser downloaded by Playwright).
+if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "Installing Chromium for the browser tests"
+    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+  else
+    echo "The browser tests need Chromium at /usr/bin/chromium: sudo apt-get install chromium (or set CHROMIUM_PATH)" >&2
+    exit 1
+  fi
+fi
+
 if [ -z "${SKIP_LINT:-}" ]; then
   echo "== lint"
   make --no-print-directory lint-only

@@ -7,12 +7,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.safestring import SafeString
 
 from entries import markdown as md
-from entries import selectors
+from entries import overview, selectors
 from entries.crypto import envelope
 from entries.forms import TYPES
 
@@ -26,12 +27,13 @@ def sidebar(context: dict[str, Any]) -> dict[str, Any]:
     return {
         "request": request,
         "types": TYPES,
-        "tree": selectors.category_tree(user),
+        "tree": overview.category_tree_counts(user),
         "tags": list(selectors.tags_for_owner(user).filter(usage_count__gt=0).order_by("-usage_count", "name")[:15]),
         "current_type": request.GET.get("type", "") if request.path == "/entries/" else "",
         "current_category": request.GET.get("category", ""),
         "current_tags": request.GET.getlist("tag"),
         "path": request.path,
+        "shared_with_me_url": reverse("share-ui:shared-with-me"),
     }
 
 

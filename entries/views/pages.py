@@ -8,14 +8,15 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from entries import selectors, services
+from entries import overview, selectors, services
+from entries.attachments.selectors import storage_stats
 from entries.forms import BULK_ACTIONS, SORTS, STATUS_VIEWS, TYPES, BulkForm, ListFilters, category_choices, tag_list
 from entries.models import Entry, EntryType
 from entries.services.bulk import UNSET
@@ -28,20 +29,24 @@ def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "home.html")
     user = actor(request)
-    visible = selectors.entries_for_reader(reader=user)
-    counts = dict(visible.order_by().values_list("type").annotate(n=Count("id")))
+    # Statistics, recent entries and storage come through the versioned cache (DynamoDB).
+    statistics = overview.statistics(user)
+    counts = statistics["by_type"]
     soon = timezone.now() + timedelta(days=7)
     due = (
         selectors.entries_for_reader(reader=user, types=[EntryType.TASK], due_before=soon)
         .exclude(fields__is_done=True)
         .order_by(F("fields__due_at").asc())[:8]
     )
+    storage = storage_stats(user)
+    quota = storage["quota_bytes"]
     context = {
         "type_counts": [(kind, info, counts.get(kind, 0)) for kind, info in TYPES.items()],
-        "total": sum(counts.values()),
-        "recent": visible.order_by("-updated_at")[:8],
+        "total": statistics["entry_count"],
+        "recent": overview.recent_entries(user),
         "due": due,
-        "now": timezone.now(),
+        "storage": {**storage, "percent": round(100 * storage["total_bytes"] / quota, 1) if quota else 0},
+        "shared_count": selectors.entries_for_reader(reader=user).exclude(owner=user).count(),
     }
     return render(request, "entries/home.html", context)
 
@@ -94,14 +99,19 @@ def entry_list(request: HttpRequest) -> HttpResponse:
 def entry_detail(request: HttpRequest, entry_id: str) -> HttpResponse:
     user = actor(request)
     entry = selectors.entry_for_reader(reader=user, entry_id=entry_id)
+    can_edit = Entry.objects.editable_by(user).filter(id=entry.id).exists()
+    is_owner = entry.owner_id == user.id
     context = {
         "entry": entry,
         "type_info": TYPES[entry.type],
         "content": entry.content,
         "fields": entry.fields,
-        "can_edit": Entry.objects.editable_by(user).filter(id=entry.id).exists(),
-        "is_owner": entry.owner_id == user.id,
+        "can_edit": can_edit,
+        "is_owner": is_owner,
         "now": timezone.now(),
+        # The sharing app's pages, by name (entries does not import it).
+        "share_url": reverse("share-ui:dialog", args=[entry.id]) if is_owner or can_edit else "",
+        "attachments_url": reverse("entries:files", args=[entry.id]),
     }
     return render(request, "entries/detail.html", context)
 

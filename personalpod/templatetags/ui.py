@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from typing import Any
+
 from django import template
 from django.templatetags.static import static
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.timesince import timesince
 
 register = template.Library()
 
@@ -25,3 +31,14 @@ def icon(name: str, label: str = "") -> SafeString:
         static("personalpod/icons.svg"),
         name,
     )
+
+
+@register.filter
+def ago(moment: Any) -> str:
+    """“just now”, or “5 minutes ago” (MOMENT: a datetime or an ISO timestamp)."""
+    when = moment if isinstance(moment, datetime) else (parse_datetime(str(moment)) if moment else None)
+    if when is None:
+        return ""
+    if timezone.now() - when < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(when)} ago"
