@@ -67,6 +67,28 @@ def test_a_link_shows_its_token_once_and_never_stores_it(alice: User, make_entry
     assert again["token_prefix"] == token[:8]
 
 
+def test_no_table_holds_a_links_token_or_passphrase(
+    alice: User, make_entry: MakeEntry, share: MakeShare, ip: str
+) -> None:
+    from django.db import connection
+
+    link = share(alice, make_entry(alice)["id"], link=True, passphrase="lantern maple", is_reveal_allowed=True)
+    assert (
+        APIClient().get(f"/api/v1/links/{link['token']}/", {"passphrase": "lantern maple"}, REMOTE_ADDR=ip).status_code
+        == 200
+    )
+    secret_part = link["token"][len("pps_") + 4 :]  # beyond the prefix the owner is shown
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+        for table in tables:
+            cursor.execute(
+                f"SELECT count(*) FROM {connection.ops.quote_name(table)} AS t "  # noqa: S608 - names from the catalogue
+                "WHERE t::text LIKE %s OR t::text LIKE %s",
+                [f"%{secret_part}%", "%lantern maple%"],
+            )
+            assert cursor.fetchone() == (0,), table
+
+
 def test_creating_changing_and_revoking_are_logged_for_the_owner_and_heard_by_the_grantee(
     alice: User, bob: User, make_entry: MakeEntry, share: MakeShare
 ) -> None:
