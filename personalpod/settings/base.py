@@ -299,6 +299,26 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
+# Export and import (README, "Export and import"). A download link works this long, then
+# the file is purged; an import can be undone this long after it finished.
+EXPORT_LINK_HOURS = env.integer("EXPORT_LINK_HOURS", 24, minimum=1)
+EXPORT_PASSPHRASE_MIN_LENGTH = env.integer("EXPORT_PASSPHRASE_MIN_LENGTH", 12, minimum=8)
+IMPORT_MAX_BYTES = env.integer("IMPORT_MAX_BYTES", 200 * 1024 * 1024, minimum=1)
+IMPORT_MAX_ITEMS = env.integer("IMPORT_MAX_ITEMS", 10_000, minimum=1)
+IMPORT_MAX_ZIP_MEMBERS = env.integer("IMPORT_MAX_ZIP_MEMBERS", 20_000, minimum=1)
+IMPORT_MAX_UNCOMPRESSED_BYTES = env.integer("IMPORT_MAX_UNCOMPRESSED_BYTES", 2 * 1024**3, minimum=1)
+# A member above 1 MB that expands more than this many times is a ZIP bomb.
+IMPORT_MAX_ZIP_RATIO = env.integer("IMPORT_MAX_ZIP_RATIO", 100, minimum=2)
+IMPORT_VCARD_MAX_PROPERTIES = env.integer("IMPORT_VCARD_MAX_PROPERTIES", 200, minimum=10)
+IMPORT_UNDO_DAYS = env.integer("IMPORT_UNDO_DAYS", 7, minimum=1)
+# Uploaded files nobody confirmed are removed after this long.
+IMPORT_STAGED_HOURS = env.integer("IMPORT_STAGED_HOURS", 24, minimum=1)
+PORTABILITY_TIME_LIMIT_SECONDS = env.integer("PORTABILITY_TIME_LIMIT_SECONDS", 3600, minimum=120)
+CELERY_BEAT_SCHEDULE["purge-exports-and-imports"] = {
+    "task": "portability.tasks.purge_portability_task",
+    "schedule": timedelta(hours=1),
+}
+
 # Share links (/s/<token>, /api/v1/links/<token>/): requests per client IP per window;
 # wrong passphrases per IP, and per link from anywhere, per (longer) window; how long after
 # opening a link its page may still reveal the secret without counting another opening.
@@ -480,6 +500,9 @@ SEARCH_CACHE_TTL_SECONDS = env.integer("SEARCH_CACHE_TTL_SECONDS", 3600, minimum
 SEARCH_CACHE_MIN_MS = env.number("SEARCH_CACHE_MIN_MS", 15.0, minimum=0)
 # The cache table (statistics, category trees, recent entries): items live this long at most.
 CACHE_TTL_SECONDS = env.integer("CACHE_TTL_SECONDS", 3600, minimum=1)
+# Values cheaper than this to compute are not cached: a hit (a change_seq read and a GetItem)
+# must be at least 3x cheaper than the PostgreSQL work it saves (docs/benchmarks/mirror.md).
+CACHE_MIN_COMPUTE_MS = env.number("CACHE_MIN_COMPUTE_MS", 25.0, minimum=0)
 
 # The sync queue (sync.publisher): change rows per publish batch, retries of a publish task
 # before beat takes over, how long a publisher waits for another to finish with a user,
@@ -487,6 +510,8 @@ CACHE_TTL_SECONDS = env.integer("CACHE_TTL_SECONDS", 3600, minimum=1)
 SYNC_PUBLISH_BATCH_SIZE = env.integer("SYNC_PUBLISH_BATCH_SIZE", 200, minimum=1)
 SYNC_PUBLISH_MAX_RETRIES = env.integer("SYNC_PUBLISH_MAX_RETRIES", 5, minimum=0)
 SYNC_PUBLISH_LOCK_TIMEOUT_SECONDS = env.number("SYNC_PUBLISH_LOCK_TIMEOUT_SECONDS", 10.0, minimum=0.1)
+# Writes queue one publish run per user at a time; the note that one is queued lasts this long.
+SYNC_PUBLISH_QUEUED_SECONDS = env.integer("SYNC_PUBLISH_QUEUED_SECONDS", 30, minimum=1)
 SYNC_QUEUE_TTL_DAYS = env.integer("SYNC_QUEUE_TTL_DAYS", 30, minimum=1)
 SYNC_MAX_DELIVERY_ATTEMPTS = env.integer("SYNC_MAX_DELIVERY_ATTEMPTS", 5, minimum=1)
 # Fault injection for the worker-killed test only: sleep between writing a batch's items and
