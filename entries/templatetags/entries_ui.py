@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -10,6 +11,7 @@ from django import template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import strip_tags
 from django.utils.safestring import SafeString
 
 from entries import markdown as md
@@ -49,6 +51,12 @@ def has_sealed(entry: Any, name: str) -> bool:
 @register.filter
 def markdown(text: str) -> SafeString:
     return md.render(text)
+
+
+@register.filter
+def plaintext(text: str) -> str:
+    """Markdown as the words a reader sees (for one-line snippets)."""
+    return " ".join(html.unescape(strip_tags(md.render(text))).split())
 
 
 @register.filter
