@@ -10,6 +10,7 @@ them after each batch of changes (`refresh_hot_caches`), so the next read is a h
 from __future__ import annotations
 
 import functools
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict
@@ -61,7 +62,8 @@ def statistics(owner: User) -> dict[str, Any]:
 
 
 def _compute_category_tree(owner_id: uuid.UUID) -> list[dict[str, Any]]:
-    return [asdict(node) for node in category_tree(User(pk=owner_id))]
+    nodes = [asdict(node) for node in category_tree(User(pk=owner_id))]
+    return json.loads(json.dumps(nodes, default=str))  # type: ignore[no-any-return] # ids as strings
 
 
 def category_tree_counts(owner: User) -> list[dict[str, Any]]:

@@ -4,16 +4,24 @@ A write bumps `change_seq` in PostgreSQL, so every item under an older version i
 once without a delete; TTL removes it later, and readers check TTL themselves because
 DynamoDB Local never expires items. PostgreSQL stays the source of truth: when DynamoDB
 is away the value is computed from it, the error is counted, and the request goes on.
+
+A value is stored only when computing it took at least CACHE_MIN_COMPUTE_MS: below that a
+hit would cost about as much as the work it saves (docs/benchmarks/mirror.md measures
+both). Every stored item is also marked in Redis under its version, so a lookup that
+would miss costs no DynamoDB round trip; the marker is a filter, not the cache: when
+Redis is away the lookup goes to DynamoDB, and a marker whose item is gone is a miss.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.core.cache import cache as redis_cache
 from django.db import connection
 from django.utils import timezone
 from pynamodb.attributes import JSONAttribute, TTLAttribute, UnicodeAttribute
@@ -60,33 +68,67 @@ def _inside_uncommitted_write() -> bool:
     return connection.in_atomic_block and bool(connection.run_on_commit)
 
 
+def _redis_key(kind: str, user_id: Any, cache_type: str, key: str, version: int | None = None) -> str:
+    return f"cache-{kind}:{cache_type}:{user_id}:{key}" + (f":{version}" if version is not None else "")
+
+
+def _marked(user_id: Any, cache_type: str, key: str, version: int) -> bool:
+    """False only when Redis says for certain that nothing was stored for this version."""
+    try:
+        return redis_cache.get(_redis_key("item", user_id, cache_type, key, version)) is not None
+    except Exception:
+        logger.debug("cache marker unreadable", exc_info=True)
+        return True
+
+
 def cached(user: Any, cache_type: str, key: str, compute: Callable[[], T]) -> T:
     """Return COMPUTE's (JSON-serialisable) value for USER, from the cache when it is current."""
     if _inside_uncommitted_write():
         return compute()
     # Read the version before computing: a value stored under a version never predates it.
     version = current_version(user.pk)
-    pk, sk = item_key(user.pk, cache_type, key, version)
     if not dynamo.breaker.allows():
         metrics.incr(METRIC, cache_type=cache_type, outcome="error")
         return compute()
-    try:
-        item = CacheItem.get(pk, sk)
-    except CacheItem.DoesNotExist:
-        item = None
-    except PynamoDBException:
-        dynamo.breaker.failed()
-        logger.warning("cache unreachable; computing %s from PostgreSQL", cache_type, exc_info=True)
-        metrics.incr(METRIC, cache_type=cache_type, outcome="error")
-        return compute()
-    dynamo.breaker.succeeded()
-    if item is not None and item.expires_at > timezone.now():
-        metrics.incr(METRIC, cache_type=cache_type, outcome="hit")
-        return item.value  # type: ignore[no-any-return]
+    if _marked(user.pk, cache_type, key, version):
+        try:
+            item = CacheItem.get(*item_key(user.pk, cache_type, key, version))
+        except CacheItem.DoesNotExist:
+            item = None
+        except PynamoDBException:
+            dynamo.breaker.failed()
+            logger.warning("cache unreachable; computing %s from PostgreSQL", cache_type, exc_info=True)
+            metrics.incr(METRIC, cache_type=cache_type, outcome="error")
+            return compute()
+        dynamo.breaker.succeeded()
+        if item is not None and item.expires_at > timezone.now():
+            metrics.incr(METRIC, cache_type=cache_type, outcome="hit")
+            return item.value  # type: ignore[no-any-return]
     metrics.incr(METRIC, cache_type=cache_type, outcome="miss")
+    return _compute_and_store(user.pk, cache_type, key, version, compute)
+
+
+def _compute_and_store(user_id: Any, cache_type: str, key: str, version: int, compute: Callable[[], T]) -> T:
+    started = time.perf_counter()
     value = compute()
-    store(user.pk, cache_type, key, version, value)
+    cost_ms = (time.perf_counter() - started) * 1000
+    worth = cost_ms >= settings.CACHE_MIN_COMPUTE_MS
+    _remember_worth(user_id, cache_type, key, worth)
+    if worth:
+        store(user_id, cache_type, key, version, value)
     return value
+
+
+def _remember_worth(user_id: Any, cache_type: str, key: str, worth: bool) -> None:
+    """Note whether this user's value costs enough to cache, for the publisher's refresh."""
+    name = _redis_key("worth", user_id, cache_type, key)
+    try:
+        if worth:
+            redis_cache.set(name, 1, timeout=settings.CACHE_TTL_SECONDS)
+        else:
+            redis_cache.delete(name)
+    except Exception:
+        logger.debug("cache worth flag not written", exc_info=True)
 
 
 def store(user_id: Any, cache_type: str, key: str, version: int, value: Any) -> bool:
@@ -102,12 +144,21 @@ def store(user_id: Any, cache_type: str, key: str, version: int, value: Any) -> 
         logger.warning("cache unreachable; %s not stored", cache_type, exc_info=True)
         metrics.incr(METRIC, cache_type=cache_type, outcome="error")
         return False
+    try:
+        redis_cache.set(_redis_key("item", user_id, cache_type, key, version), 1, timeout=settings.CACHE_TTL_SECONDS)
+    except Exception:
+        logger.debug("cache marker not written", exc_info=True)
     return True
 
 
-def refresh(user_id: Any, cache_type: str, key: str, compute: Callable[[], T]) -> T:
-    """Compute the value for the user's current version and store it (the publisher warms the cache)."""
-    version = current_version(user_id)
-    value = compute()
-    store(user_id, cache_type, key, version, value)
-    return value
+def refresh(user_id: Any, cache_type: str, key: str, compute: Callable[[], T]) -> bool:
+    """Store the value for the user's current version, if it has been worth caching (the
+    publisher warms the cache after a write); return whether it computed."""
+    try:
+        worth = redis_cache.get(_redis_key("worth", user_id, cache_type, key)) is not None
+    except Exception:  # noqa: BLE001 - Redis away: whether it is worth it is unknown; the next read computes
+        return False
+    if not worth or not dynamo.breaker.allows():
+        return False
+    _compute_and_store(user_id, cache_type, key, current_version(user_id), compute)
+    return True

@@ -70,6 +70,8 @@ def publish_changes(*, user_id: uuid.UUID | str) -> int:
             "personalpod_sync_publish_latency_seconds",
             [max(0.0, (now - change.created_at).total_seconds()) for change in batch.changes],
         )
+        if len(batch.changes) < settings.SYNC_PUBLISH_BATCH_SIZE:
+            break  # all there was; a change committed since has a run of its own queued
     if published:
         try:
             refresh_hot_caches(user_id)
@@ -78,14 +80,25 @@ def publish_changes(*, user_id: uuid.UUID | str) -> int:
     return published
 
 
+_TAKE = """
+    SELECT c.*, (SELECT min(o.seq) FROM entries_change o WHERE o.user_id = %s AND o.published_at IS NULL) AS oldest
+    FROM entries_change c
+    WHERE c.user_id = %s AND c.published_at IS NULL
+    ORDER BY c.seq
+    LIMIT %s
+    FOR UPDATE OF c SKIP LOCKED
+"""
+
+
 def _publish_batch(user_id: uuid.UUID) -> Batch | None:
     with transaction.atomic():
-        unpublished = Change.objects.filter(user_id=user_id, published_at__isnull=True)
-        changes = list(
-            unpublished.order_by("seq").select_for_update(skip_locked=True)[: settings.SYNC_PUBLISH_BATCH_SIZE]
-        )
-        # Read after locking: rows another worker published meanwhile no longer count.
-        oldest = unpublished.aggregate(oldest=Min("seq"))["oldest"]
+        # The oldest unpublished row, locked or not, comes in the same statement.
+        changes = list(Change.objects.raw(_TAKE, [user_id, user_id, settings.SYNC_PUBLISH_BATCH_SIZE]))
+        if changes:
+            oldest = changes[0].oldest  # type: ignore[attr-defined]
+        else:  # all locked by others, or none at all
+            unpublished = Change.objects.filter(user_id=user_id, published_at__isnull=True)
+            oldest = unpublished.aggregate(oldest=Min("seq"))["oldest"]
         if oldest is None:
             return None
         if not changes or oldest < changes[0].seq:

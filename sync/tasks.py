@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from celery import shared_task
 from django.conf import settings
+from django.core.cache import cache
 from kombu.exceptions import OperationalError
 
 from personalpod import metrics
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 )
 def publish_changes_task(user_id: str) -> None:
     """Publish one user's unpublished changes; after the last retry, beat picks them up."""
+    # From here on, a new write must queue another run: this one may not see it.
+    _forget_queued(user_id)
     publish_changes(user_id=user_id)
 
 
@@ -58,11 +61,37 @@ def publish_after_commit(user_ids: Iterable[uuid.UUID]) -> None:
         if not _broker_breaker.allows():
             metrics.incr("personalpod_sync_enqueue_errors_total")
             continue
+        if not _mark_queued(user_id):
+            continue  # a run is queued and has not started: it will see this change too
         try:
             app.send_task("sync.tasks.publish_changes_task", args=[str(user_id)], retry=False)
         except OperationalError:
             _broker_breaker.failed()
+            _forget_queued(user_id)
             metrics.incr("personalpod_sync_enqueue_errors_total")
             logger.warning("broker unreachable: the changes of user %s wait for the beat task", user_id)
         else:
             _broker_breaker.succeeded()
+
+
+def _queued_key(user_id: uuid.UUID | str) -> str:
+    return f"sync:publish-queued:{user_id}"
+
+
+def _mark_queued(user_id: uuid.UUID) -> bool:
+    """Note that a publish run for the user is queued; False if one already was.
+
+    At 50 writes a second one queued run per user does the work of fifty. The note expires,
+    so a run lost with its worker holds nothing up for long (and beat publishes meanwhile).
+    """
+    try:
+        return bool(cache.add(_queued_key(user_id), 1, timeout=settings.SYNC_PUBLISH_QUEUED_SECONDS))
+    except Exception:  # noqa: BLE001 - Redis away: queue a run anyway
+        return True
+
+
+def _forget_queued(user_id: uuid.UUID | str) -> None:
+    try:
+        cache.delete(_queued_key(user_id))
+    except Exception:
+        logger.debug("could not clear the queued-publish note of %s", user_id, exc_info=True)

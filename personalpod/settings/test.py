@@ -28,3 +28,7 @@ DATABASES = {"default": dbconfig.database(dbconfig.TEST)}
 _test_database = env.string("TEST_DATABASE_NAME", "")
 if _test_database:
     DATABASES["default"]["TEST"] = {"NAME": _test_database}
+
+# Tests cache whatever they compute, however cheap; the threshold has its own tests (the
+# benchmark sets the real one).
+CACHE_MIN_COMPUTE_MS = env.number("CACHE_MIN_COMPUTE_MS", 0.0, minimum=0)

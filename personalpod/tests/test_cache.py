@@ -66,6 +66,7 @@ def test_items_are_per_user_type_and_key(alice: User, bob: User) -> None:
 
 
 def test_an_expired_item_is_not_served(alice: User) -> None:
+    cache.store(alice.pk, "stats", "", alice.change_seq, "old")
     pk, sk = cache.item_key(alice.pk, "stats", "", alice.change_seq)
     CacheItem(pk, sk, value="old", expires_at=timezone.now() - timedelta(seconds=1)).save()
     assert cached(alice, "stats", "", Counter("fresh")) == "fresh"
@@ -94,11 +95,36 @@ def test_values_computed_inside_an_uncommitted_write_are_not_stored(alice: User)
 
 
 def test_refresh_stores_under_the_current_version(alice: User) -> None:
+    cached(alice, "stats", "", Counter("first"))  # computed and found worth caching
     User.objects.filter(pk=alice.pk).update(change_seq=7)
-    assert cache.refresh(alice.pk, "stats", "", Counter("warm")) == "warm"
+    assert cache.refresh(alice.pk, "stats", "", Counter("warm"))
     compute = Counter("cold")
     assert cached(alice, "stats", "", compute) == "warm"
     assert compute.calls == 0
+
+
+def test_cheap_values_are_not_stored_and_cost_no_dynamodb_round_trip(
+    alice: User, settings: Any, dynamodb_outage: Any
+) -> None:
+    settings.CACHE_MIN_COMPUTE_MS = 1000  # nothing here takes a second
+    assert cached(alice, "stats", "", Counter(1)) == 1
+    pk, sk = cache.item_key(alice.pk, "stats", "", alice.change_seq)
+    with pytest.raises(CacheItem.DoesNotExist):
+        CacheItem.get(pk, sk)
+    dynamodb_outage.down(CacheItem)  # a lookup would now fail loudly: there is none
+    assert cached(alice, "stats", "", Counter(2)) == 2
+    assert outcome_count("stats", "miss") == 2
+    assert outcome_count("stats", "error") == 0
+    assert not cache.refresh(alice.pk, "stats", "", Counter(3))  # the publisher does not warm it either
+
+
+def test_an_item_without_its_marker_is_not_looked_up(alice: User) -> None:
+    from django.core.cache import cache as redis_cache
+
+    cached(alice, "stats", "", Counter("stored"))
+    # Redis lost the marker (a restart): the item is not looked up, the value is computed again.
+    redis_cache.delete(cache._redis_key("item", alice.pk, "stats", "", alice.change_seq))
+    assert cached(alice, "stats", "", Counter("computed")) == "computed"
 
 
 def test_reading_costs_one_query(alice: User, django_assert_num_queries: Any) -> None:

@@ -158,7 +158,7 @@ def test_worker_killed_mid_publish(
 ) -> None:
     devices = [add_device(alice, "Laptop"), add_device(alice, "Phone")]
     with broker_at(redis_server.url) as app:
-        for n in range(60):  # queued publish tasks, no worker yet
+        for n in range(60):  # a queued publish task, no worker yet
             create_entry(actor=alice, type="note", title=f"Note {n}")
         dying = Celery(
             "worker",
@@ -172,8 +172,11 @@ def test_worker_killed_mid_publish(
         dying.kill()
 
         assert unpublished(alice) == list(range(1, 61))  # its transaction died with it
-        healthy = Celery("worker", "healthy", celery_env(redis_server.url), tmp_path).start()
-        processes.append(healthy)
+        # The next run: the beat task, on a fresh worker.
+        env = celery_env(redis_server.url, SYNC_PUBLISH_INTERVAL_SECONDS="1")
+        healthy = Celery("worker", "healthy", env, tmp_path).start()
+        beat = Celery("beat", "healthy-beat", env, tmp_path).start()
+        processes += [healthy, beat]
         wait_for_workers(app, healthy)
         wait_until(lambda: not unpublished(alice), 40, f"the next run\n{healthy.output()[-2000:]}")
 
@@ -186,7 +189,7 @@ def test_two_workers_publishing_one_user_at_once(
 ) -> None:
     devices = [add_device(alice, "Laptop"), add_device(alice, "Phone")]
     with broker_at(redis_server.url) as app:
-        for n in range(200):  # 200 publish tasks for one user, queued before any worker runs
+        for n in range(200):
             create_entry(actor=alice, type="note", title=f"Note {n}")
         # Small batches with a pause in each, so the two are busy with the user at the same time.
         env = celery_env(redis_server.url, SYNC_PUBLISH_BATCH_SIZE="10", SYNC_PUBLISH_PAUSE_SECONDS="0.1")
@@ -194,6 +197,8 @@ def test_two_workers_publishing_one_user_at_once(
         second = Celery("worker", "second", env, tmp_path).start()
         processes += [first, second]
         wait_for_workers(app, first, second)
+        for _ in range(6):  # several runs for the one user at once, as retries and beat can make
+            app.send_task("sync.tasks.publish_changes_task", args=[str(alice.id)])
         wait_until(lambda: not unpublished(alice), 50, "both workers to finish")
 
     assert_delivered_once_in_order(alice, devices, 200)

@@ -120,13 +120,23 @@ def test_publishing_counts_and_times_the_changes(alice: User, write_notes: Any) 
 
 
 def test_publishing_warms_the_statistics_cache(alice: User, write_notes: Any, monkeypatch: Any) -> None:
-    write_notes(alice, 2)
+    monkeypatch.setattr(cache, "_inside_uncommitted_write", lambda: False)  # the test's own transaction
+    write_notes(alice, 1)
+    statistics(alice)  # read once: computed, stored, and noted as worth caching
+    write_notes(alice, 1)
     publish_changes(user_id=alice.id)
     pk, sk = cache.item_key(alice.id, "statistics", "", 2)
     assert cache.CacheItem.get(pk, sk).value["by_type"] == {"note": 2}
     monkeypatch.setattr("entries.overview._compute_statistics", lambda owner_id: pytest.fail("not a cache hit"))
-    monkeypatch.setattr(cache, "_inside_uncommitted_write", lambda: False)  # the test's own transaction
     assert statistics(alice)["entry_count"] == 2
+
+
+def test_publishing_leaves_caches_nobody_needed_cold(alice: User, write_notes: Any, settings: Any) -> None:
+    write_notes(alice, 2)
+    publish_changes(user_id=alice.id)
+    pk, sk = cache.item_key(alice.id, "statistics", "", 2)
+    with pytest.raises(cache.CacheItem.DoesNotExist):
+        cache.CacheItem.get(pk, sk)
 
 
 def test_beat_publishes_every_user(alice: User, bob: User, add_device: Any, write_notes: Any) -> None:
