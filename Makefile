@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 LINT_ENV := DJANGO_SETTINGS_MODULE=personalpod.settings.test DATABASE_POOL=0 \
 	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/personalpod}
 
-.PHONY: help run test lint lint-only format deps deps-dev constraints clean bench-search screenshots
+.PHONY: help run test lint lint-only format deps deps-dev constraints clean bench-search bench-mirror screenshots
 
 help:
 	@echo "make run     start PersonalPod on http://127.0.0.1:8000 (web, worker, beat, DynamoDB Local)"
@@ -19,6 +19,7 @@ help:
 	@echo "make lint    ruff, mypy and the migrations check"
 	@echo "make format  format the code with ruff"
 	@echo "make bench-search  the search benchmark (results in docs/benchmarks/search.md)"
+	@echo "make bench-mirror  the sync mirror and cache benchmark (results in docs/benchmarks/mirror.md)"
 	@echo "make screenshots   full-page pictures of the main pages, desktop and phone (docs/screenshots/)"
 	@echo "make clean   remove .venv, node_modules and .data (all local data!)"
 
@@ -64,6 +65,9 @@ format: deps-dev
 
 bench-search: deps-dev
 	@scripts/bench.sh
+
+bench-mirror: deps-dev
+	@scripts/bench-mirror.sh
 
 screenshots: deps-dev
 	@SKIP_LINT=1 scripts/test.sh entries/tests/browser/screenshots.py -q -p no:cacheprovider
