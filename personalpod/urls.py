@@ -30,6 +30,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("", include("entries.urls")),
     path("", include("sharing.web")),
+    path("", include("portability.web")),
 ]
 
 handler400 = "personalpod.errors.bad_request"
