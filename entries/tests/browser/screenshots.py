@@ -97,3 +97,8 @@ def test_screenshots(new_context: Callable[..., BrowserContext]) -> None:
         stranger = new_context(viewport=viewport, color_scheme="light").new_page()
         stranger.goto(vault["link"])
         _shoot(stranger, "shared-link", width)
+    for width, viewport, path, name in (("desktop", DESKTOP, "/", "home-dark"), ("phone", PHONE, "/entries/", "entries-dark")):
+        dark = new_context(viewport=viewport, color_scheme="dark").new_page()
+        sign_in(dark, "demo@personalpod.local")
+        dark.goto(path)
+        _shoot(dark, name, width)

@@ -274,3 +274,42 @@ def test_an_edit_that_lost_the_race_shows_both_and_lets_the_person_choose(page: 
     expect(page.get_by_role("heading", name="History")).to_be_visible()
     page.get_by_role("button", name="Restore this version").last.click()
     expect(page.get_by_text("Version 1 is back, as version 4.")).to_be_visible()
+
+
+UNLABELLED = """() => Array.from(document.querySelectorAll(
+    'input:not([type=hidden]), select, textarea, button, a[href]')).filter(el => {
+  if (el.closest('template')) return false;
+  const named = el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || el.title
+    || (el.labels && el.labels.length) || el.textContent.trim() || el.querySelector('img[alt]');
+  return !named;
+}).map(el => el.outerHTML.slice(0, 160))"""
+
+
+def test_main_pages_fit_a_phone_and_every_control_has_a_name(
+    new_context: Callable[..., BrowserContext], alice: User
+) -> None:
+    note = services.create_entry(actor=alice, type="note", title="A rather long title for a small screen " * 3)
+    password = services.create_entry(
+        actor=alice,
+        type="password",
+        title="Bank",
+        fields={"secret": "x", "url": "https://bank.example.com/a/very/long/path/that/should/wrap/somewhere/nicely"},
+    )
+    page = new_context(viewport=PHONE, color_scheme="dark").new_page()
+    sign_in(page, alice.email)
+    paths = ["/", "/entries/", "/entries/new/", "/entries/new/password/", "/entries/new/contact/", f"/entries/{note.id}/",
+             f"/entries/{note.id}/edit/", f"/entries/{password.id}/", f"/entries/{note.id}/history/", "/search/?q=bank",
+             "/trash/", "/categories/", "/tags/", "/activity/", "/shared/", "/accounts/tokens/", "/accounts/profile/",
+             "/accounts/sessions/", "/export/", "/import/"]  # fmt: skip
+    for path in paths:
+        page.goto(path)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{path} is {width}px wide"
+        assert page.evaluate(UNLABELLED) == [], path
+    background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(15, 18, 24)"  # the dark palette, following the system
+    page.get_by_text("Menu").click()
+    expect(page.get_by_role("link", name="Trash")).to_be_visible()
+    page.keyboard.press("Tab")
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
