@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.html import format_html
 
 from accounts.models import User
 from personalpod.admin import ReadOnlyAdmin
@@ -45,7 +46,7 @@ class KindFilter(admin.SimpleListFilter):
 
 @admin.register(Share)
 class ShareAdmin(ReadOnlyAdmin):
-    list_display = ("id", "entry_id", "owner", "grantee", "kind", "permission", "state", "access_count",
+    list_display = ("id", "by_entry", "by_owner", "by_grantee", "kind", "permission", "state", "access_count",
                     "max_access_count", "expires_at", "last_accessed_at", "created_at")  # fmt: skip
     list_filter = (StateFilter, KindFilter, "permission", ("created_at", admin.DateFieldListFilter))
     search_fields = ("=id", "=entry__id", "owner__email", "owner__username", "grantee__email", "grantee__username",
@@ -57,6 +58,21 @@ class ShareAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     show_full_result_count = False
     actions = ("revoke",)
+
+    # Each links to the shares of the same entry, owner or grantee (?entry=..., ?owner=..., ?grantee=...).
+    @admin.display(description="entry")
+    def by_entry(self, share: Share) -> str:
+        return format_html('<a href="?entry={}">{}</a>', share.entry_id, share.entry_id)
+
+    @admin.display(description="owner")
+    def by_owner(self, share: Share) -> str:
+        return format_html('<a href="?owner={}">{}</a>', share.owner_id, share.owner)
+
+    @admin.display(description="grantee")
+    def by_grantee(self, share: Share) -> str:
+        if share.grantee is None:
+            return "(link)"
+        return format_html('<a href="?grantee={}">{}</a>', share.grantee_id, share.grantee)
 
     @admin.display(description="kind")
     def kind(self, share: Share) -> str:

@@ -176,6 +176,14 @@ def test_the_admin_lists_shares_by_state_and_revokes_through_the_service(
     html = listed.content.decode()
     assert link["id"] in html
     assert user_share["id"] not in html
+    for by in ({"entry": entry["id"]}, {"owner": str(alice.id)}, {"grantee": str(bob.id)}):
+        page = browser.get("/admin/sharing/share/", by)
+        assert page.status_code == 200
+        assert (user_share["id"] in page.content.decode(), link["id"] in page.content.decode()) == (
+            True, "grantee" not in by,
+        )  # fmt: skip
+    other = browser.get("/admin/sharing/share/", {"owner": str(bob.id)}).content.decode()
+    assert user_share["id"] not in other
     detail = browser.get(f"/admin/sharing/share/{link['id']}/change/").content.decode()
     assert Share.objects.get(id=link["id"]).token_hash not in detail
     assert Share.objects.get(id=link["id"]).passphrase_hash not in detail
