@@ -81,8 +81,13 @@ def edit_entry(request: HttpRequest, entry_id: str) -> HttpResponse:
         form = form_class(
             initial=form_class.initial_for(entry, content=content, fields=fields), tree=tree, editing=True
         )
-        return render(
-            request, "entries/form.html", _form_context(form, entry.type, entry=entry, tag_names=_tag_names(request))
+        # A sensitive entry's words are on this page: keep it out of caches.
+        return no_store(
+            render(
+                request,
+                "entries/form.html",
+                _form_context(form, entry.type, entry=entry, tag_names=_tag_names(request)),
+            )
         )
     form = form_class(request.POST, tree=tree, editing=True)
     if form.is_valid():
@@ -90,11 +95,8 @@ def edit_entry(request: HttpRequest, entry_id: str) -> HttpResponse:
             # "Edit mine again": back to the form with the other version's number, nothing saved.
             form = form_class(_with_version(request.POST, entry.version), tree=tree, editing=True)
             messages.info(request, "Your changes are in the form again, on top of the saved version. Save when ready.")
-            return render(
-                request,
-                "entries/form.html",
-                _form_context(form, entry.type, entry=entry, tag_names=_tag_names(request)),
-            )
+            context = _form_context(form, entry.type, entry=entry, tag_names=_tag_names(request))
+            return no_store(render(request, "entries/form.html", context))
         try:
             updated = services.update_entry(
                 actor=user,
@@ -111,7 +113,7 @@ def edit_entry(request: HttpRequest, entry_id: str) -> HttpResponse:
             messages.success(request, "Saved." if updated.version != entry.version else "Nothing to save: no changes.")
             return redirect("entries:detail", entry_id=entry.id)
     context = _form_context(form, entry.type, entry=entry, tag_names=_tag_names(request))
-    return render(request, "entries/form.html", context, status=400)
+    return no_store(render(request, "entries/form.html", context, status=400))
 
 
 def _with_version(data: QueryDict, version: int) -> QueryDict:
@@ -143,7 +145,7 @@ def _conflict(request: HttpRequest, entry_id: Any, form: EntryForm) -> HttpRespo
             (name, value) for name in request.POST for value in request.POST.getlist(name) if name not in _NOT_ENTRY
         ],
     }
-    return render(request, "entries/conflict.html", context, status=409)
+    return no_store(render(request, "entries/conflict.html", context, status=409))
 
 
 @login_required
@@ -210,7 +212,7 @@ def reveal(request: HttpRequest, entry_id: str) -> HttpResponse:
     if what == "body":
         context = {"entry": entry, "content": revealed.get("content", ""), "fields": revealed.get("fields") or {},
                    "type_info": TYPES[entry.type], "revealed": True}  # fmt: skip
-        return render(request, "entries/partials/details.html", context)
+        return no_store(render(request, "entries/partials/details.html", context))
     fields = revealed.get("fields") if entry.is_sensitive else revealed
     value = (fields or {}).get("secret", "")
     context = {"entry": entry, "value": value, "copy": request.POST.get("copy") == "1"}
