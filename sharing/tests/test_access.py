@@ -86,8 +86,10 @@ def test_grantee_with_write_permission_edits_and_the_owner_sees_it_in_history(
     # The tags are the owner's (tags are per owner), and both feeds heard of the change.
     assert set(alice.tags.values_list("name", flat=True)) >= {"home", "weekly"}
     assert not bob.tags.filter(name="weekly").exists()
-    assert Change.objects.filter(user=alice, entry_id=entry["id"], operation="update").count() == 1
-    assert Change.objects.filter(user=bob, entry_id=entry["id"], operation="update").count() == 1
+    restored = bob_api.post(f"{url}restore/", {"version": 1}, format="json")  # undo, as the owner could
+    assert (restored.status_code, restored.json()["content"], restored.json()["version"]) == (200, "milk", 3)
+    assert Change.objects.filter(user=alice, entry_id=entry["id"], operation="update").count() == 2
+    assert Change.objects.filter(user=bob, entry_id=entry["id"], operation="update").count() == 2
 
 
 def test_only_the_owner_deletes_forever(alice: User, bob: User, make_entry: MakeEntry, share: MakeShare) -> None:
