@@ -17,10 +17,10 @@ from dataclasses import asdict
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Max
 
 from accounts.models import User
-from entries.models import Entry, EntryTag, Status
+from entries.models import Category, Entry, EntryTag, Status
 from entries.selectors import category_tree
 from personalpod import cache
 
@@ -29,17 +29,14 @@ TOP_TAGS = 100
 
 
 def _compute_statistics(owner_id: uuid.UUID) -> dict[str, Any]:
-    with connection.cursor() as cursor:
-        # One pass over the owner's entries for both groupings.
-        cursor.execute(
-            "SELECT type, status, COUNT(*) FROM entries_entry WHERE owner_id = %s "
-            "GROUP BY GROUPING SETS ((type), (status))",
-            [owner_id],
-        )
-        rows = cursor.fetchall()
-    by_status = {status: count for type_, status, count in rows if type_ is None}
-    live = Entry.objects.filter(owner_id=owner_id).exclude(status=Status.DELETED)
-    by_type = dict(live.order_by().values_list("type").annotate(count=Count("id")))
+    # One pass over the owner's entries gives both groupings (at most 6 x 4 rows).
+    pairs = Entry.objects.filter(owner_id=owner_id).order_by().values_list("type", "status").annotate(n=Count("id"))
+    by_type: dict[str, int] = {}
+    by_status: dict[str, int] = {}
+    for type_, status, count in pairs:
+        by_status[status] = by_status.get(status, 0) + count
+        if status != Status.DELETED:
+            by_type[type_] = by_type.get(type_, 0) + count
     tags = (
         EntryTag.objects.filter(entry__owner_id=owner_id)
         .exclude(entry__status=Status.DELETED)
@@ -66,28 +63,50 @@ def _compute_category_tree(owner_id: uuid.UUID) -> list[dict[str, Any]]:
     return json.loads(json.dumps(nodes, default=str))  # type: ignore[no-any-return] # ids as strings
 
 
+def _categories_version(owner_id: uuid.UUID) -> str:
+    """Part of the tree's cache key: making, renaming, recolouring, moving or deleting an
+    empty category touches no entry and so does not move change_seq, but it changes this."""
+    row = Category.objects.filter(owner_id=owner_id).aggregate(n=Count("id"), last=Max("updated_at"))
+    return f"{row['n']}:{row['last'].timestamp() if row['last'] else 0}"
+
+
 def category_tree_counts(owner: User) -> list[dict[str, Any]]:
     """The category tree with each category's entry count (own and with sub-categories)."""
-    return _compute_category_tree(owner.pk)
+    key = _categories_version(owner.pk)
+    value: list[dict[str, Any]] = cache.cached(owner, "category_tree", key, lambda: _compute_category_tree(owner.pk))
+    return value
+
+
+# The newest of each status outside the trash, each from the (owner, status, updated_at)
+# index, then the newest of those: a few index rows however big the vault.
+_RECENT = f"""
+    SELECT e.id, e.type, e.title, e.status, c.name, e.updated_at FROM (
+        {
+    " UNION ALL ".join(
+        f"(SELECT id, type, title, status, category_id, updated_at FROM entries_entry"
+        f" WHERE owner_id = %(owner)s AND status = '{status}' ORDER BY updated_at DESC LIMIT %(limit)s)"
+        for status in (Status.ACTIVE, Status.ARCHIVED, Status.DRAFT)
+    )
+}
+    ) e LEFT JOIN entries_category c ON c.id = e.category_id
+    ORDER BY e.updated_at DESC, e.id LIMIT %(limit)s
+"""  # noqa: S608 - the statuses are this module's constants
 
 
 def _compute_recent(owner_id: uuid.UUID) -> list[dict[str, Any]]:
-    rows = (
-        Entry.objects.filter(owner_id=owner_id)
-        .exclude(status=Status.DELETED)
-        .order_by("-updated_at")
-        .values("id", "type", "title", "status", "category__name", "updated_at")[:RECENT_COUNT]
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_RECENT, {"owner": owner_id, "limit": RECENT_COUNT})
+        rows = cursor.fetchall()
     return [
         {
-            "id": str(row["id"]),
-            "type": row["type"],
-            "title": row["title"],
-            "status": row["status"],
-            "category": row["category__name"],
-            "updated_at": row["updated_at"].isoformat(),
+            "id": str(id_),
+            "type": type_,
+            "title": title,
+            "status": status,
+            "category": category,
+            "updated_at": updated_at.isoformat(),
         }
-        for row in rows
+        for id_, type_, title, status, category, updated_at in rows
     ]
 
 
@@ -96,11 +115,17 @@ def recent_entries(owner: User) -> list[dict[str, Any]]:
     return _compute_recent(owner.pk)
 
 
-# The cached reads, refreshed by the sync publisher under each new version.
-HOT_CACHES: dict[str, Callable[[uuid.UUID], Any]] = {"statistics": _compute_statistics}
+# The cached reads, each with its cache key and its computation, refreshed by the sync
+# publisher under each new version for the owners whose values were worth caching. The
+# recent entries are not here: their query reads a few index rows at any size, less than
+# a hit would cost (docs/benchmarks/mirror.md).
+HOT_CACHES: dict[str, tuple[Callable[[uuid.UUID], str], Callable[[uuid.UUID], Any]]] = {
+    "statistics": (lambda owner_id: "", _compute_statistics),
+    "category_tree": (_categories_version, _compute_category_tree),
+}
 
 
 def refresh_hot_caches(owner_id: uuid.UUID | str) -> None:
     owner_id = uuid.UUID(str(owner_id))
-    for cache_type, compute in HOT_CACHES.items():
-        cache.refresh(owner_id, cache_type, "", functools.partial(compute, owner_id))
+    for cache_type, (key_for, compute) in HOT_CACHES.items():
+        cache.refresh(owner_id, cache_type, key_for(owner_id), functools.partial(compute, owner_id))

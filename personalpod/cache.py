@@ -113,15 +113,15 @@ def _compute_and_store(user_id: Any, cache_type: str, key: str, version: int, co
     value = compute()
     cost_ms = (time.perf_counter() - started) * 1000
     worth = cost_ms >= settings.CACHE_MIN_COMPUTE_MS
-    _remember_worth(user_id, cache_type, key, worth)
+    _remember_worth(user_id, cache_type, worth)
     if worth:
         store(user_id, cache_type, key, version, value)
     return value
 
 
-def _remember_worth(user_id: Any, cache_type: str, key: str, worth: bool) -> None:
-    """Note whether this user's value costs enough to cache, for the publisher's refresh."""
-    name = _redis_key("worth", user_id, cache_type, key)
+def _remember_worth(user_id: Any, cache_type: str, worth: bool) -> None:
+    """Note whether this user's values of this type cost enough to cache, for the publisher's refresh."""
+    name = _redis_key("worth", user_id, cache_type, "")
     try:
         if worth:
             redis_cache.set(name, 1, timeout=settings.CACHE_TTL_SECONDS)
@@ -155,7 +155,7 @@ def refresh(user_id: Any, cache_type: str, key: str, compute: Callable[[], T]) -
     """Store the value for the user's current version, if it has been worth caching (the
     publisher warms the cache after a write); return whether it computed."""
     try:
-        worth = redis_cache.get(_redis_key("worth", user_id, cache_type, key)) is not None
+        worth = redis_cache.get(_redis_key("worth", user_id, cache_type, "")) is not None
     except Exception:  # noqa: BLE001 - Redis away: whether it is worth it is unknown; the next read computes
         return False
     if not worth or not dynamo.breaker.allows():
