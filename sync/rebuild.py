@@ -55,20 +55,23 @@ def rebuild(user_ids: Iterable[uuid.UUID] | None = None) -> RebuildReport:
     return report
 
 
-def _undelivered_changes(user_id: uuid.UUID, devices: list[Device]) -> Iterator[Change]:
+def _undelivered_changes(user_id: uuid.UUID, devices: list[Device], upto: int) -> Iterator[Change]:
     if not devices:
         return iter(())
     since = min(max(device.registered_seq, device.last_pulled_seq) for device in devices)
-    return Change.objects.filter(user_id=user_id, seq__gt=since).order_by("seq").iterator(chunk_size=2000)
+    changes = Change.objects.filter(user_id=user_id, seq__gt=since, seq__lte=upto)
+    return changes.order_by("seq").iterator(chunk_size=2000)
 
 
 def rebuild_sync_queue(user_id: uuid.UUID) -> tuple[int, int]:
     """Make the user's queue exactly their devices' undelivered changes; return (written, removed)."""
+    # Changes after this are the publisher's: their items may be written while this runs.
+    upto = User.objects.filter(id=user_id).values_list("change_seq", flat=True).get()
     devices = list(Device.objects.filter(owner_id=user_id))
     wanted: set[str] = set()
     batch: list[SyncQueueItem] = []
     written = 0
-    for change in _undelivered_changes(user_id, devices):
+    for change in _undelivered_changes(user_id, devices, upto):
         for device in queue.targets(change, devices):
             if device.last_pulled_seq < change.seq:
                 item = queue.item_for(change, device)
@@ -79,7 +82,11 @@ def rebuild_sync_queue(user_id: uuid.UUID) -> tuple[int, int]:
             written, batch = written + len(batch), []
     queue.write(batch)
     written += len(batch)
-    stale = [item for item in SyncQueueItem.query(queue.user_key(user_id)) if item.sk not in wanted]
+    stale = [
+        item
+        for item in SyncQueueItem.query(queue.user_key(user_id), consistent_read=True)
+        if item.seq <= upto and item.sk not in wanted
+    ]
     with SyncQueueItem.batch_write() as deletes:
         for item in stale:
             deletes.delete(item)

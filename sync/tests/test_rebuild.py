@@ -108,3 +108,15 @@ def test_rebuild_drops_stale_cache_items_and_keeps_current_ones(alice: User, bob
 def test_rebuild_names_an_unknown_user() -> None:
     with pytest.raises(CommandError, match="nobody"):
         call_command("rebuild_dynamo", "--user", "nobody", stdout=StringIO())
+
+
+def test_rebuild_leaves_items_of_changes_newer_than_itself(alice: User, add_device: Any, write_notes: Any) -> None:
+    add_device(alice)
+    write_notes(alice, 1)
+    publish_changes(user_id=alice.id)
+    # A change committed and published while the rebuild runs: not the rebuild's to judge.
+    newer = queue_items(alice)[0]
+    newer.sk, newer.seq = newer.sk.replace("#000000000001:", "#000000000002:"), 2
+    newer.save()
+    call_command("rebuild_dynamo", "--user", "alice", stdout=StringIO())
+    assert [item.seq for item in queue_items(alice)] == [1, 2]
