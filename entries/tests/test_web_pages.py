@@ -370,3 +370,18 @@ def test_home_shows_counts_recent_entries_due_tasks_and_storage(web: Client, ali
     assert "Due soon" in html
     assert "of 1.0 GB" in html
     assert re.search(r'class="n">1</span><span class="label">.*?Notes', html, re.S)
+
+
+def test_home_and_an_entry_page_stay_within_their_queries(
+    web: Client, alice: User, django_assert_max_num_queries: Any
+) -> None:
+    for n in range(30):
+        note(alice, f"Note {n}", tags=[f"tag{n % 5}"])
+    entry = services.create_entry(actor=alice, type="password", title="Bank", fields={"secret": "s", "totp_seed": SEED})
+    web.get("/")  # the cache fills
+    with django_assert_max_num_queries(12):
+        assert web.get("/").status_code == 200
+    with django_assert_max_num_queries(14):
+        assert web.get(f"/entries/{entry.id}/").status_code == 200
+    with django_assert_max_num_queries(15):
+        assert web.get("/search/suggest/", {"q": "note"}).status_code == 200
