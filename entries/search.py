@@ -114,7 +114,7 @@ def search_entries(*, reader: User, q: str, page: int = 1, page_size: int = 20, 
         rows = cursor.fetchall()
     if not rows:
         if page == 1:
-            return _fuzzy(reader, q, scope, page_size)
+            return _fuzzy(reader, q, scope, page_size, config)
         return SearchPage([], 0, False, False)
     total = rows[0][2]
     ranked = [(entry_id, rank) for entry_id, rank, _ in rows[:page_size]]
@@ -195,11 +195,26 @@ def _field_text(entry_type: str, fields: dict[str, Any]) -> str:
     return str(fields.get("notes") or fields.get("description") or "")
 
 
-def _fuzzy(reader: User, q: str, scope: QuerySet[Entry], page_size: int) -> SearchPage:
-    """Nothing matched as typed: entries whose title or tags are close to the words ("did you mean")."""
-    words = " ".join(re.findall(r"\w+", q))
+def _split_words(q: str) -> tuple[list[str], list[str]]:
+    """The words a query asks for and the ones it excludes (`-word`); `or` is an operator."""
+    wanted, excluded = [], []
+    for token in re.findall(r"-?\w+", q):
+        if token.startswith("-"):
+            excluded.append(token[1:])
+        elif token.lower() != "or":
+            wanted.append(token)
+    return wanted, excluded
+
+
+def _fuzzy(reader: User, q: str, scope: QuerySet[Entry], page_size: int, config: str) -> SearchPage:
+    """Nothing matched as typed: entries whose title or tags are close to the wanted words
+    ("did you mean"), still without any entry that has an excluded word."""
+    wanted, excluded = _split_words(q)
+    words = " ".join(wanted)
     if len(words) < 3:
         return SearchPage([], 0, False, False)
+    if excluded:
+        scope = scope.exclude(search_vector=SearchQuery(" or ".join(excluded), search_type="websearch", config=config))
     with transaction.atomic(), connection.cursor() as cursor:
         # %> is index-assisted (entry_title_trigram); 0.4 lets one or two typos through.
         cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold = 0.4")
@@ -237,6 +252,8 @@ def _fuzzy(reader: User, q: str, scope: QuerySet[Entry], page_size: int) -> Sear
         close = sorted(close, key=lambda row: -row[3])[:page_size]
         results = [Hit(i, t, title, html.escape(title), "", round(s, 4)) for i, t, title, s in close]
     suggestion = _suggest(words, [title for _, _, title, _ in close], [name for _, name, _ in tags])
+    if suggestion and excluded:
+        suggestion = " ".join([suggestion, *(f"-{word}" for word in excluded)])
     shared = [str(hit.id) for hit in results if hit.id in others]
     return SearchPage(results, len(results), False, False, suggestion=suggestion, fuzzy=True, shared=shared)
 

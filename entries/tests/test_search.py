@@ -103,6 +103,17 @@ def test_a_typo_falls_back_to_similar_titles_with_a_suggestion(alice: User, api:
     assert body["suggestion"] == "passport"
 
 
+def test_the_typo_fallback_keeps_exclusions(alice: User, api: APIClient) -> None:
+    services.create_entry(actor=alice, type="note", title="Lisbon travel plans", content="the tram tour")
+    services.create_entry(actor=alice, type="note", title="Travel insurance", content="annual cover")
+    # Nothing has "travel" without "tram"... except the insurance note; a typo keeps the "-tram".
+    assert titles(search(api, "travel -tram")) == ["Travel insurance"]
+    body = search(api, "travle -tram")
+    assert titles(body) == ["Travel insurance"]
+    assert body["suggestion"] == "travel -tram"
+    assert search(api, "lisbon -tram")["results"] == []
+
+
 def test_another_users_entries_never_appear(alice: User, bob: User, api: APIClient) -> None:
     services.create_entry(actor=bob, type="note", title="Bob's aubergine")
     assert search(api, "aubergine")["results"] == []
