@@ -40,6 +40,14 @@ LINK_SALT = "portability.export.download"
 PROGRESS_EVERY = 25
 
 
+IN_PROGRESS = (Export.Status.PENDING, Export.Status.RUNNING)
+
+
+def stale_before() -> Any:
+    """An export still in progress from before this has lost its worker (past the task's time limit)."""
+    return timezone.now() - timedelta(seconds=settings.PORTABILITY_TIME_LIMIT_SECONDS + 600)
+
+
 class ExportInProgress(Exception):
     """The person already has an export being made."""
 
@@ -79,8 +87,8 @@ def start_export(
         raise ValidationError({"request_reference": ["Say which written request this export answers."]})
     with transaction.atomic():
         # One at a time per person: the owner's row serialises two requests.
-        User.objects.select_for_update().filter(id=owner.id).first()
-        if Export.objects.filter(owner=owner, status__in=[Export.Status.PENDING, Export.Status.RUNNING]).exists():
+        User.objects.select_for_update(no_key=True).filter(id=owner.id).first()
+        if Export.objects.filter(owner=owner, status__in=IN_PROGRESS, created_at__gt=stale_before()).exists():
             raise ExportInProgress
         export = Export.objects.create(
             owner=owner, requested_by=actor, request_reference=request_reference.strip()[:200],
@@ -376,8 +384,13 @@ def _purge(export: Export) -> None:
 
 
 def purge_expired_exports(now: Any = None) -> int:
-    """Delete the files of exports past their link's expiry (and of failed ones)."""
+    """Delete the files of exports past their link's expiry (and of failed ones); fail those
+    whose worker was lost (a rerun would start over, and could do so for ever)."""
     now = now or timezone.now()
+    Export.objects.filter(status__in=IN_PROGRESS, created_at__lte=stale_before()).update(
+        status=Export.Status.FAILED, error="The export did not finish in time; start a new one.",
+        finished_at=now, passphrase_sealed=None,
+    )  # fmt: skip
     due = Export.objects.filter(purged_at__isnull=True).filter(
         Q(expires_at__lte=now) | Q(status=Export.Status.FAILED, created_at__lte=now - timedelta(hours=1))
     )

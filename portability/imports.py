@@ -125,7 +125,8 @@ def stage_import(
         header, _ = crypto.new_header(passphrase=False)
         crypto.encrypt_stream(upload, sealed, key, header)
         sealed.seek(0)
-        staged.file = storage_for(backend).save(f"imports/{owner.id}/{staged.id}/upload.ppenc", File(sealed))
+        stored = File(sealed, name="upload.ppenc")
+        staged.file = storage_for(backend).save(f"imports/{owner.id}/{staged.id}/upload.ppenc", stored)
     try:
         with transaction.atomic():
             staged.save(force_insert=True)
@@ -170,14 +171,14 @@ def read_import(import_id: Any) -> None:
 
 def confirm_import(*, actor: User, import_id: Any, skip_duplicates: bool = True) -> Import:
     with transaction.atomic():
-        User.objects.select_for_update().filter(id=actor.id).first()  # one confirm at a time per person
+        User.objects.select_for_update(no_key=True).filter(id=actor.id).first()  # one confirm at a time per person
         staged = Import.objects.select_for_update().get(id=import_id, owner=actor)
         if staged.status != Import.Status.READY:
             raise ValidationError(
                 {"status": [f"Only an import whose preview is ready can be confirmed ({staged.status})."]}
             )
         if Import.objects.filter(owner=actor, status__in=BUSY).exists():
-            raise ImportBusy
+            raise ImportBusy  # two at once would each take the other's new tags for their own
         staged.status, staged.skip_duplicates, staged.confirmed_at = (
             Import.Status.IMPORTING,
             skip_duplicates,
@@ -387,6 +388,27 @@ def _undo(staged: Import, owner: User) -> dict[str, int]:
         removed["tag"] += 1
     _progress(staged, created.count())
     return removed
+
+
+def resume_lost_imports(now: Any = None) -> int:
+    """Imports whose worker was lost (past the task's time limit): reading fails; creating and
+    undoing, which resume where they stopped, are queued again (creating for a day at most,
+    then what it made is removed)."""
+    now = now or timezone.now()
+    lost = now - timedelta(seconds=settings.PORTABILITY_TIME_LIMIT_SECONDS + 600)
+    for staged in Import.objects.filter(status=Import.Status.PARSING, created_at__lte=lost):
+        _fail(staged, ImportFailed("unreadable", "The file was not read in time; upload it again."))
+    resumed = 0
+    for staged in Import.objects.filter(status__in=BUSY, confirmed_at__lte=lost).select_related("owner"):
+        if staged.status == Import.Status.IMPORTING and staged.confirmed_at < now - timedelta(days=1):
+            _remember_new_tags(staged, staged.owner)
+            _undo(staged, staged.owner)
+            _fail(staged, ImportFailed("import_failed", "The import did not finish; nothing was kept."))
+            continue
+        task = "create_import_task" if staged.status == Import.Status.IMPORTING else "undo_import_task"
+        enqueue(f"portability.tasks.{task}", str(staged.id))
+        resumed += 1
+    return resumed
 
 
 def purge_stale_imports(now: Any = None) -> int:

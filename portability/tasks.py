@@ -32,6 +32,7 @@ def undo_import_task(import_id: str) -> None:
 
 @shared_task(ignore_result=True)
 def purge_portability_task() -> None:
-    """Expired exports' files and unconfirmed imports' staged files."""
+    """Expired exports' files and unconfirmed imports' staged files; work whose worker was lost."""
     exports.purge_expired_exports()
+    imports.resume_lost_imports()
     imports.purge_stale_imports()

@@ -311,3 +311,15 @@ def test_the_worker_makes_the_export(celery_worker: Any, alice: User) -> None:
     data = download(client, body)
     entry = next(name for name in archive_of(data).namelist() if name.startswith("entries/"))
     assert json.loads(archive_of(data).read(entry))["fields"]["secret"] == "pw-in-the-worker"
+
+
+def test_an_export_whose_worker_was_lost_fails_and_another_can_start(api: APIClient, alice: User) -> None:
+    lost = api.post("/api/v1/exports/", {}, format="json").json()  # queued; no worker takes it
+    Export.objects.filter(id=lost["id"]).update(created_at=timezone.now() - timedelta(hours=2))
+
+    assert api.post("/api/v1/exports/", {}, format="json").status_code == 202
+    exports.purge_expired_exports()
+
+    body = api.get(f"/api/v1/exports/{lost['id']}/").json()
+    assert body["status"] == "failed"
+    assert "did not finish" in body["error"]

@@ -448,3 +448,19 @@ def test_the_worker_reads_and_imports(celery_worker: Any, alice: User) -> None:
     client.post(f"/api/v1/imports/{staged['id']}/confirm/", {}, format="json")
     assert wait_for("done")["result"]["entry"] == 2
     assert set(Entry.objects.filter(owner=alice).values_list("title", flat=True)) == {"Sam Rivera", "Dr. Priya Shah"}
+
+
+def test_an_import_whose_worker_was_lost_is_resumed(
+    api: APIClient, alice: User, upload: Callable[..., Any], run: Callable[..., Any]
+) -> None:
+    from portability import imports
+
+    staged = upload(api, "bookmarks.html", samples.BOOKMARKS).json()
+    api.post(f"/api/v1/imports/{staged['id']}/confirm/", {}, format="json")  # the task is lost
+    Import.objects.filter(id=staged["id"]).update(confirmed_at=timezone.now() - timedelta(hours=2))
+    assert api.get(f"/api/v1/imports/{staged['id']}/").json()["status"] == "importing"
+
+    assert run(imports.resume_lost_imports) == 1
+
+    assert api.get(f"/api/v1/imports/{staged['id']}/").json()["status"] == "done"
+    assert Entry.objects.filter(owner=alice).count() == 3
