@@ -313,3 +313,48 @@ def test_main_pages_fit_a_phone_and_every_control_has_a_name(
     page.keyboard.press("Tab")
     outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"
+
+
+def test_the_keyboard_gets_everywhere(new_context: Callable[..., BrowserContext], alice: User) -> None:
+    services.create_entry(actor=alice, type="note", title="Lisbon notes", content="tram")
+    context = new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    sign_in(page, alice.email)
+    page.keyboard.press("n")
+    expect(page).to_have_url(re.compile("/entries/new/$"))
+    page.get_by_role("link", name="Note", exact=True).click()
+    page.get_by_label("Title").fill("Written by keyboard")
+    editor = page.get_by_label("Text")
+    editor.fill("important")
+    editor.press("Control+a")
+    editor.press("Control+b")
+    expect(editor).to_have_value("**important**")
+    editor.press("Control+Enter")
+    expect(page.locator(".prose strong")).to_have_text("important")
+    page.keyboard.press("e")
+    expect(page).to_have_url(re.compile("/edit/$"))
+    page.keyboard.press("g")
+    page.keyboard.press("h")
+    expect(page).to_have_url(re.compile("/$"))
+    page.keyboard.press("/")
+    page.keyboard.type("lisb", delay=60)
+    expect(page.locator("#search-popover a.hit").first).to_contain_text("Lisbon")
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#search-popover a.hit").first).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lisbon notes")
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_hidden()
+
+
+def test_copying_a_password_puts_it_on_the_clipboard(new_context: Callable[..., BrowserContext], alice: User) -> None:
+    entry = services.create_entry(actor=alice, type="password", title="Bank", fields={"secret": "c0py-me-please"})
+    page = new_context(permissions=["clipboard-read", "clipboard-write"]).new_page()
+    sign_in(page, alice.email)
+    page.goto(f"/entries/{entry.id}/")
+    page.get_by_role("button", name="Copy the password").click()
+    expect(page.locator(".secret .value").nth(0)).to_have_text("c0py-me-please")
+    page.wait_for_function("async () => (await navigator.clipboard.readText()) === 'c0py-me-please'")
+    assert ActivityLog.objects.filter(owner_id=alice.id, action=Action.VIEW, target_id=str(entry.id)).count() == 1
