@@ -36,10 +36,12 @@ from sync import queue
 from sync.dynamo import SyncQueueItem
 from sync.models import Device
 
-# The cache types that can be recomputed to compare: cache type -> compute(user id).
-RECOMPUTE: dict[str, Callable[[uuid.UUID], Any]] = {
+# The cache types that can be recomputed to compare: cache type -> (the key their value is
+# kept under now, compute(user id)). Items under another key (a category tree of categories
+# since changed) can no longer be served.
+RECOMPUTE: dict[str, tuple[Callable[[uuid.UUID], str], Callable[[uuid.UUID], Any]]] = {
     **HOT_CACHES,
-    "storage_stats": lambda user_id: _usage(User(pk=user_id)),
+    "storage_stats": (lambda user_id: "", lambda user_id: _usage(User(pk=user_id))),
 }
 
 
@@ -158,8 +160,8 @@ def _normal(value: Any) -> Any:
 
 def _caches(user: User, report: Report) -> None:
     now = timezone.now()
-    for cache_type, compute in RECOMPUTE.items():
-        pk, _ = item_key(user.id, cache_type, "", 0)
+    for cache_type, (key_for, compute) in RECOMPUTE.items():
+        pk, _ = item_key(user.id, cache_type, key_for(user.id), 0)
         for item in CacheItem.query(pk):
             version = int(item.sk.removeprefix("VERSION#"))
             if version > user.change_seq:

@@ -20,7 +20,7 @@ from entries import services
 from entries.attachments.selectors import storage_stats
 from entries.attachments.services import add_attachment, delete_attachment
 from entries.models import Change, EntryVersion
-from entries.overview import statistics
+from entries.overview import _categories_version, category_tree_counts, statistics
 from personalpod.cache import CacheItem, item_key
 from sharing.services import create_share
 from sync import queue
@@ -65,14 +65,19 @@ def writes(alice: User, bob: User, eager: None) -> dict[str, Any]:
     alice.refresh_from_db()
     statistics(alice)  # cache-aside reads store their values under the current version
     storage_stats(alice)
+    category_tree_counts(alice)
     return {"note": note, "login": login, "laptop": laptop}
 
 
 def test_clean_after_a_run_of_writes(writes: dict[str, Any], alice: User, capsys: pytest.CaptureFixture[str]) -> None:
     assert SyncQueueItem.count(queue.user_key(alice.id)) > 0  # the checks below have something to compare
     assert Change.objects.filter(user=alice, published_at__isnull=True).count() == 0
-    for cache_type in ("statistics", "storage_stats"):  # and cached values to compare
-        assert CacheItem.count(item_key(alice.id, cache_type, "", alice.change_seq)[0]) == 1
+    for cache_type, key in (
+        ("statistics", ""),
+        ("storage_stats", ""),
+        ("category_tree", _categories_version(alice.id)),
+    ):
+        assert CacheItem.count(item_key(alice.id, cache_type, key, alice.change_seq)[0]) == 1  # values to compare
 
     call_command("verify_consistency")
 
