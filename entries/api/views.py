@@ -155,7 +155,10 @@ class EntryViewSet(GenericViewSet[Entry]):
         return Response(EntryOut(entry).data, headers={"ETag": etag(entry.version)})
 
     def _change(self, request: Request, pk: str, *, partial: bool) -> Response:
-        current = selectors.entry_for_reader(reader=signed_in_user(request), entry_id=pk)  # 404 first
+        reader = signed_in_user(request)
+        current = selectors.entry_for_reader(reader=reader, entry_id=pk)  # 404 first
+        if current.owner_id != reader.id and not Entry.objects.editable_by(reader).filter(id=pk).exists():
+            raise exceptions.PermissionDenied("You can read this entry but not change it.")  # before If-Match
         expected = if_match_version(request, required=True)
         data = EntryChangeIn(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
