@@ -124,10 +124,15 @@ class EntryForm(forms.Form):
     )  # fmt: skip
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, tree: list[CategoryNode], editing: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, tree: list[CategoryNode], editing: bool = False, is_owner: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.editing = editing
         self.fields["category"].choices = category_choices(tree)  # type: ignore[attr-defined]
+        if not is_owner:
+            # Categories are the owner's own: someone the entry is shared with leaves it where it is.
+            del self.fields["category"]
         if editing:
             self.fields["version"].required = True  # an edit always says which version it started from
         else:
@@ -180,13 +185,14 @@ class EntryForm(forms.Form):
             fields[name] = self.value_for(name, value)
         changes: dict[str, Any] = {
             "title": data["title"],
-            "category": data.get("category") or None,
             "tags": tag_list(data.get("tags") or ""),
             "status": data.get("status") or Status.ACTIVE,
             "expires_at": data.get("expires_at"),
             "is_sensitive": bool(data.get("is_sensitive")),
             "fields": fields,
         }
+        if "category" in self.fields:
+            changes["category"] = data.get("category") or None
         if "content" in self.fields:
             changes["content"] = unix_lines(data.get("content") or "")
         return changes

@@ -385,3 +385,32 @@ def test_home_and_an_entry_page_stay_within_their_queries(
         assert web.get(f"/entries/{entry.id}/").status_code == 200
     with django_assert_max_num_queries(15):
         assert web.get("/search/suggest/", {"q": "note"}).status_code == 200
+
+
+def test_someone_an_entry_is_shared_with_edits_it_but_not_its_category(alice: User, bob: User) -> None:
+    from sharing import services as sharing
+
+    work = Category.objects.get(owner=alice, name="Work")
+    entry = note(alice, "Plan", content="v1", category=work.id)
+    sharing.create_share(actor=alice, entry_id=entry.id, grantee="bob", permission="write")
+    friend = signed_in(bob)
+    form = friend.get(f"/entries/{entry.id}/edit/").content.decode()
+    assert 'name="category"' not in form
+    saved = friend.post(
+        f"/entries/{entry.id}/edit/", {"title": "Plan", "content": "v2", "status": "active", "version": 1}
+    )
+    assert saved.status_code == 302
+    entry.refresh_from_db()
+    assert (entry.content, entry.category_id) == ("v2", work.id)
+    owner = signed_in(alice).get("/activity/?show=changes").content.decode()
+    assert "by bob" in owner
+
+
+def test_file_downloads_show_in_the_activity(web: Client, alice: User) -> None:
+    entry = services.create_entry(actor=alice, type="document", title="Scans")
+    upload = io.BytesIO(_png())
+    upload.name = "red.png"
+    web.post(f"/entries/{entry.id}/files/upload/", {"file": upload}, HTTP_HX_REQUEST="true")
+    attachment = entry.attachments.get()
+    web.get(f"/entries/{entry.id}/files/{attachment.id}/download/")
+    assert "Downloaded a file of" in web.get("/activity/?show=reveals").content.decode()

@@ -44,13 +44,13 @@ def activity(request: HttpRequest) -> HttpResponse:
         activity_for_owner(owner=user, actions=GROUPS[group][1] or None)[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]
     )
     shown = fetched[:PAGE_SIZE]
-    entry_ids = {_uuid(row.target_id) for row in shown if row.target_type == "entry"} - {None}
+    entry_ids = {_entry_of(row) for row in shown} - {None}
     titles = dict(Entry.objects.visible_to(user).filter(id__in=entry_ids).values_list("id", "title"))
     grantee_ids = {_uuid(str(row.metadata.get("grantee_id") or "")) for row in shown} - {None}
     people = _people({row.actor_id for row in shown if row.actor_id and row.actor_id != user.id} | grantee_ids)
     rows = []
     for row in shown:
-        target, grantee = _uuid(row.target_id), _uuid(str(row.metadata.get("grantee_id") or ""))
+        target, grantee = _entry_of(row), _uuid(str(row.metadata.get("grantee_id") or ""))
         rows.append((row, titles.get(target) if target else None, people.get(row.actor_id),
                      people.get(grantee) if grantee else None))  # fmt: skip
     context: dict[str, Any] = {
@@ -61,6 +61,15 @@ def activity(request: HttpRequest) -> HttpResponse:
         "has_next": len(fetched) > PAGE_SIZE,
     }
     return render(request, "entries/activity.html", context)
+
+
+def _entry_of(row: Any) -> uuid.UUID | None:
+    """The entry a row is about: its target, or for a file the entry it is on."""
+    if row.target_type == "entry":
+        return _uuid(row.target_id)
+    if row.target_type == "attachment":
+        return _uuid(str(row.metadata.get("entry") or ""))
+    return None
 
 
 def _uuid(value: str) -> uuid.UUID | None:

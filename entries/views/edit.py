@@ -76,10 +76,14 @@ def edit_entry(request: HttpRequest, entry_id: str) -> HttpResponse:
         raise Http404
     form_class = FORMS[entry.type]
     tree = category_tree(user)
+    is_owner = entry.owner_id == user.id
     if request.method == "GET":
         content, fields = _readable(entry, request)
         form = form_class(
-            initial=form_class.initial_for(entry, content=content, fields=fields), tree=tree, editing=True
+            initial=form_class.initial_for(entry, content=content, fields=fields),
+            tree=tree,
+            editing=True,
+            is_owner=is_owner,
         )
         # A sensitive entry's words are on this page: keep it out of caches.
         return no_store(
@@ -89,11 +93,11 @@ def edit_entry(request: HttpRequest, entry_id: str) -> HttpResponse:
                 _form_context(form, entry.type, entry=entry, tag_names=_tag_names(request)),
             )
         )
-    form = form_class(request.POST, tree=tree, editing=True)
+    form = form_class(request.POST, tree=tree, editing=True, is_owner=is_owner)
     if form.is_valid():
         if request.POST.get("choice") == "review":
             # "Edit mine again": back to the form with the other version's number, nothing saved.
-            form = form_class(_with_version(request.POST, entry.version), tree=tree, editing=True)
+            form = form_class(_with_version(request.POST, entry.version), tree=tree, editing=True, is_owner=is_owner)
             messages.info(request, "Your changes are in the form again, on top of the saved version. Save when ready.")
             context = _form_context(form, entry.type, entry=entry, tag_names=_tag_names(request))
             return no_store(render(request, "entries/form.html", context))
@@ -133,8 +137,9 @@ def _conflict(request: HttpRequest, entry_id: Any, form: EntryForm) -> HttpRespo
     saved.values.update({"content": content, **{k: v for k, v in fields.items() if k not in form.SECRETS}})
     saved.secrets, saved.sealed_failed = {}, False
     mine = form.changes()
-    node = find_node(category_tree(user), mine["category"]) if mine["category"] else None
-    yours = state_of_changes(saved, mine, category=node.name if node else "", hide=form.SECRETS)
+    node = find_node(category_tree(user), mine["category"]) if mine.get("category") else None
+    category = node.name if node else ("" if "category" in mine else str(saved.values.get("category", "")))
+    yours = state_of_changes(saved, mine, category=category, hide=form.SECRETS)
     context = {
         "entry": theirs,
         "type_info": TYPES[theirs.type],
