@@ -206,6 +206,10 @@ class Entry(TimestampedModel):
     expires_at = models.DateTimeField(null=True, blank=True)
     trashed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    # A sync conflict copy: a device's edit that collided with another, kept beside the original.
+    conflict_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="conflict_copies"
+    )
     # Kept by the database (see the refresh_search trigger and entries_search_document()):
     # title A, tags and category B, plain content and searchable fields C, in the owner's
     # search language. Only plain columns go in, so nothing encrypted ever does.

@@ -12,6 +12,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("entries.api.urls")),
     path("", include("sharing.api.urls")),
     path("", include("portability.api.urls")),
+    path("", include("sync.api.urls")),
 ]
 
 urlpatterns = [

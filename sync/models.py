@@ -46,3 +46,27 @@ class FailedDelivery(models.Model):
 
     def __str__(self) -> str:
         return "failed sync delivery"
+
+
+class PushedOperation(models.Model):
+    """The outcome of a pushed sync operation, by its client id: a re-sent operation gets the
+    first outcome back and changes nothing.
+
+    The user key has no database constraint: inserting this row first in an operation's
+    transaction must not lock the user's row (the entries services lock the entry owner's
+    row first, and a grantee's own row only in id order after it).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    op_id = models.UUIDField()
+    device_id = models.UUIDField(null=True, blank=True)
+    outcome = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [models.UniqueConstraint("user", "op_id", name="pushedoperation_unique")]
+        indexes: ClassVar = [models.Index(fields=["created_at"], name="pushedoperation_created")]
+
+    def __str__(self) -> str:
+        return str(self.op_id)

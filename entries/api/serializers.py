@@ -44,7 +44,8 @@ class EntryOut(serializers.ModelSerializer[Entry]):
         model = Entry
         fields = (
             "id", "type", "title", "content", "fields", "status", "category", "tags",
-            "expires_at", "is_sensitive", "has_secret", "keywords", "version", "created_at", "updated_at",
+            "expires_at", "is_sensitive", "has_secret", "keywords", "version", "conflict_of", "created_at",
+            "updated_at",
         )  # fmt: skip
 
     def get_tags(self, entry: Entry) -> list[str]:

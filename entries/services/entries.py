@@ -106,6 +106,7 @@ def create_entry(
     client: ClientInfo | None = None,
     origin_device: uuid.UUID | None = None,
     idempotency_key: str | None = None,
+    conflict_of: Entry | None = None,
 ) -> Entry:
     """A new entry of OWNER's (by default the actor's own; another's when a grantee's change
     creates one, such as a shared recurring task's next occurrence)."""
@@ -146,6 +147,7 @@ def create_entry(
             category=cleaned["category"],
             expires_at=expires_at,
             is_sensitive=bool(is_sensitive),
+            conflict_of=conflict_of,
         )
         # Secrets are sealed before the row is written (the id, already made, binds them to it).
         entry.content, entry.fields, secrets = envelope.split(
@@ -445,6 +447,8 @@ def delete_entry_forever(
     expected_version: int | None = None,
     client: ClientInfo | None = None,
     trashed_before: datetime | None = None,
+    origin_device: uuid.UUID | None = None,
+    idempotency_key: str | None = None,
 ) -> None:
     """Delete an entry and its history for good: only its owner may. ACTOR None is the system
     (the trash purge, which passes TRASHED_BEFORE: an entry restored meanwhile no longer
@@ -464,7 +468,14 @@ def delete_entry_forever(
         if expected_version is not None and entry.version != expected_version:
             raise VersionConflict(entry.version)
         record(
-            [entry], op=ChangeOp.DELETE, action=Action.DELETE, actor=actor, client=client, metadata={"forever": True}
+            [entry],
+            op=ChangeOp.DELETE,
+            action=Action.DELETE,
+            actor=actor,
+            client=client,
+            origin_device=origin_device,
+            idempotency_key=idempotency_key,
+            metadata={"forever": True},
         )
         remove_files_of([entry])  # after the commit, never before
         entry.delete()
