@@ -323,3 +323,11 @@ def test_an_export_whose_worker_was_lost_fails_and_another_can_start(api: APICli
     body = api.get(f"/api/v1/exports/{lost['id']}/").json()
     assert body["status"] == "failed"
     assert "did not finish" in body["error"]
+
+
+def test_reading_an_export_is_bounded_in_queries(
+    api: APIClient, alice: User, django_assert_max_num_queries: Any
+) -> None:
+    export = Export.objects.create(owner=alice, requested_by=alice, status="ready")
+    with django_assert_max_num_queries(2):
+        assert api.get(f"/api/v1/exports/{export.id}/").status_code == 200

@@ -464,3 +464,11 @@ def test_an_import_whose_worker_was_lost_is_resumed(
 
     assert api.get(f"/api/v1/imports/{staged['id']}/").json()["status"] == "done"
     assert Entry.objects.filter(owner=alice).count() == 3
+
+
+def test_reading_an_import_is_bounded_in_queries(
+    api: APIClient, alice: User, django_assert_max_num_queries: Any
+) -> None:
+    staged = Import.objects.create(owner=alice, format="vcard", original_name="a.vcf", size=1, sha256="0" * 64)
+    with django_assert_max_num_queries(2):
+        assert api.get(f"/api/v1/imports/{staged.id}/").status_code == 200
