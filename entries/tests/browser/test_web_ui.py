@@ -143,6 +143,12 @@ def _png() -> bytes:
     return buffer.getvalue()
 
 
+def _pdf() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 400), (255, 255, 255)).save(buffer, format="PDF")
+    return buffer.getvalue()
+
+
 def test_upload_an_image_and_see_its_thumbnail(page: Page, alice: User) -> None:
     entry = services.create_entry(actor=alice, type="document", title="Passport scan")
     sign_in(page, alice.email)
@@ -156,6 +162,22 @@ def test_upload_an_image_and_see_its_thumbnail(page: Page, alice: User) -> None:
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
     page.get_by_role("button", name="Preview passport.png").click()
     expect(page.locator("#file-preview img.preview-image")).to_be_visible()
+    page.get_by_role("button", name="Close").first.click()
+
+    # Dropped onto the page this time: a PDF, previewed in a frame.
+    dropped = page.evaluate_handle(
+        """bytes => { const data = new DataTransfer();
+            data.items.add(new File([new Uint8Array(bytes)], "lease.pdf", {type: "application/pdf"})); return data; }""",
+        list(_pdf()),
+    )
+    page.locator(".dropzone").dispatch_event("drop", {"dataTransfer": dropped})
+    expect(page.get_by_text("lease.pdf", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Preview lease.pdf").click()
+    frame = page.frame_locator("#file-preview iframe")
+    expect(page.locator("#file-preview iframe")).to_be_visible()
+    page.wait_for_timeout(1000)  # a refusal to frame it would show up as a console error
+    assert frame is not None
+    assert entry.attachments.count() == 2
 
 
 def test_share_a_note_with_a_second_account(new_context: Callable[..., BrowserContext], alice: User, bob: User) -> None:
