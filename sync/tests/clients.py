@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
-import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -67,11 +65,3 @@ def op(kind: str, entry: Any = None, base_version: int | None = None, **changes:
 def publish(*users: User) -> None:
     for user in users:
         publish_changes(user_id=user.id)
-
-
-@pytest.fixture
-def sync_device(device_login: Callable[..., dict[str, Any]]) -> Callable[[User, str], DeviceClient]:
-    def make(user: User, name: str) -> DeviceClient:
-        return DeviceClient(user, name, device_login(user, name)["token"])
-
-    return make

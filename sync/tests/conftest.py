@@ -62,3 +62,14 @@ def device_login() -> Callable[..., dict[str, Any]]:
         return response.json()  # type: ignore[no-any-return]
 
     return login
+
+
+@pytest.fixture
+def sync_device(device_login: Callable[..., dict[str, Any]]) -> Callable[[User, str], Any]:
+    """A device of USER signed in through the API, with pull and push helpers (sync.tests.clients)."""
+    from sync.tests.clients import DeviceClient
+
+    def make(user: User, name: str) -> DeviceClient:
+        return DeviceClient(user, name, device_login(user, name)["token"])
+
+    return make

@@ -12,7 +12,7 @@ from accounts.models import User
 from entries.models import Entry, EntryVersion
 from entries.services.entries import create_entry, update_entry
 from sync.models import PushedOperation
-from sync.tests.clients import op, sync_device  # noqa: F401 - fixture
+from sync.tests.clients import op
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db
 def test_create_and_update_at_the_current_version_are_applied(alice: User, sync_device: Any) -> None:
     laptop = sync_device(alice, "Laptop")
     (created,) = laptop.push(op("create", type="note", title="Groceries", content="milk\n", tags=["home"]))["results"]
-    assert created["outcome"] == "applied" and created["version"] == 1
+    assert created["outcome"] == "applied"
+    assert created["version"] == 1
     entry_id = created["entry"]["id"]
     (updated,) = laptop.push(op("update", entry_id, 1, title="Groceries!"))["results"]
     assert (updated["outcome"], updated["version"], updated["entry"]["title"]) == ("applied", 2, "Groceries!")
@@ -33,7 +34,8 @@ def test_edits_to_different_fields_merge(alice: User, sync_device: Any) -> None:
     entry = create_entry(actor=alice, type="note", title="Plan", content="one\ntwo\nthree\n", tags=["a"])
     update_entry(actor=alice, entry_id=entry.id, changes={"title": "Plan v2", "tags": ["a", "b"]})  # elsewhere
     (result,) = laptop.push(op("update", entry.id, 1, content="one\ntwo\nthree\nfour\n", tags=["a", "c"]))["results"]
-    assert result["outcome"] == "merged" and result["version"] == 3
+    assert result["outcome"] == "merged"
+    assert result["version"] == 3
     entry.refresh_from_db()
     assert (entry.title, entry.content) == ("Plan v2", "one\ntwo\nthree\nfour\n")
     assert sorted(t.name for t in entry.tags.all()) == ["a", "b", "c"]
@@ -64,7 +66,8 @@ def test_same_field_edits_conflict_and_keep_a_copy(alice: User, sync_device: Any
     copy = Entry.objects.get(conflict_of=entry)
     assert (copy.title, copy.content, copy.owner_id) == ("Trip (phone)", "day 1: Rome\n", alice.id)
     assert sorted(t.name for t in copy.tags.all()) == ["conflict", "travel"]
-    assert result["copy"]["id"] == str(copy.id) and result["copy"]["conflict_of"] == str(entry.id)
+    assert result["copy"]["id"] == str(copy.id)
+    assert result["copy"]["conflict_of"] == str(entry.id)
 
 
 def test_conflicting_secret_fields_are_redacted(alice: User, sync_device: Any) -> None:
@@ -76,7 +79,9 @@ def test_conflicting_secret_fields_are_redacted(alice: User, sync_device: Any) -
     (result,) = laptop.push(op("update", entry.id, 1, fields={"secret": "device-secret-3"}))["results"]
     assert result["outcome"] == "conflict"
     body = str(result)
-    assert "secret-1" not in body and "secret-2" not in body and "secret-3" not in body
+    assert "secret-1" not in body
+    assert "secret-2" not in body
+    assert "secret-3" not in body
     assert result["conflict"]["fields"]["incoming"]["secret"] is None
     copy = Entry.objects.get(conflict_of=entry)
     assert b"device-secret-3" not in bytes(copy.content_encrypted or b"")  # sealed, not plain
@@ -121,7 +126,8 @@ def test_bad_operations_are_rejected_one_by_one(
     good = op("update", entry.id, 1, content="fine")
     bad, after = operation(entry, others), op("create", type="note", title="After")
     results = laptop.push(bad, good, after)["results"]
-    assert results[0]["outcome"] == "rejected" and results[0]["error"]["code"] == code
+    assert results[0]["outcome"] == "rejected"
+    assert results[0]["error"]["code"] == code
     assert [r["outcome"] for r in results[1:]] == ["applied", "applied"]
     entry.refresh_from_db()
     others.refresh_from_db()
@@ -175,9 +181,11 @@ def test_trash_restore_and_delete_forever(alice: User, sync_device: Any) -> None
     assert (trashed["entry"]["status"], restored["entry"]["status"]) == ("deleted", "active")
     update_entry(actor=alice, entry_id=entry.id, changes={"title": "Newer"})
     (stale,) = laptop.push(op("delete", entry.id, 1))["results"]
-    assert stale["outcome"] == "conflict" and Entry.objects.filter(id=entry.id).exists()  # the edit is not lost
+    assert stale["outcome"] == "conflict"
+    assert Entry.objects.filter(id=entry.id).exists()
     (deleted,) = laptop.push(op("delete", entry.id, 4))["results"]
-    assert deleted["outcome"] == "applied" and not Entry.objects.filter(id=entry.id).exists()
+    assert deleted["outcome"] == "applied"
+    assert not Entry.objects.filter(id=entry.id).exists()
 
 
 def test_push_needs_a_signed_in_user(client: Any) -> None:
