@@ -127,5 +127,10 @@ HOT_CACHES: dict[str, tuple[Callable[[uuid.UUID], str], Callable[[uuid.UUID], An
 
 def refresh_hot_caches(owner_id: uuid.UUID | str) -> None:
     owner_id = uuid.UUID(str(owner_id))
-    for cache_type, (key_for, compute) in HOT_CACHES.items():
-        cache.refresh(owner_id, cache_type, key_for(owner_id), functools.partial(compute, owner_id))
+    cache.refresh(
+        owner_id,
+        {
+            cache_type: (functools.partial(key_for, owner_id), functools.partial(compute, owner_id))
+            for cache_type, (key_for, compute) in HOT_CACHES.items()
+        },
+    )

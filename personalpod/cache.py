@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -151,14 +151,19 @@ def store(user_id: Any, cache_type: str, key: str, version: int, value: Any) -> 
     return True
 
 
-def refresh(user_id: Any, cache_type: str, key: str, compute: Callable[[], T]) -> bool:
-    """Store the value for the user's current version, if it has been worth caching (the
-    publisher warms the cache after a write); return whether it computed."""
+def refresh(user_id: Any, caches: Mapping[str, tuple[Callable[[], str], Callable[[], Any]]]) -> list[str]:
+    """Store the values of CACHES ({cache type: (key, compute)}) for the user's current version,
+    those that have been worth caching for this user (the publisher warms the cache after a
+    write, with one Redis round trip for the rest); return the types it computed."""
+    flags = {_redis_key("worth", user_id, cache_type, ""): cache_type for cache_type in caches}
     try:
-        worth = redis_cache.get(_redis_key("worth", user_id, cache_type, "")) is not None
+        worth = [flags[name] for name in redis_cache.get_many(list(flags))]
     except Exception:  # noqa: BLE001 - Redis away: whether it is worth it is unknown; the next read computes
-        return False
+        return []
     if not worth or not dynamo.breaker.allows():
-        return False
-    _compute_and_store(user_id, cache_type, key, current_version(user_id), compute)
-    return True
+        return []
+    version = current_version(user_id)
+    for cache_type in worth:
+        key, compute = caches[cache_type]
+        _compute_and_store(user_id, cache_type, key(), version, compute)
+    return worth

@@ -107,14 +107,17 @@ def counters() -> dict[str, int]:
     return {key.decode(): int(value) for key, value in raw.items()}
 
 
-def observe(name: str, values: Iterable[float], **labels: str) -> None:
-    """Add VALUES (seconds) to histogram NAME, in one round trip."""
+def observe(name: str, values: Iterable[float], *, counter: str | None = None, **labels: str) -> None:
+    """Add VALUES (seconds) to histogram NAME, and their number to COUNTER, in one round trip."""
     buckets = HISTOGRAMS[name][1]
     base = sorted(labels.items())
     key = cache.make_key(_HISTOGRAM_KEY)
+    values = list(values)
 
     def write(client: Any) -> None:
         pipe = client.pipeline(transaction=False)
+        if counter:
+            pipe.hincrby(cache.make_key(_KEY), counter, len(values))
         for value in values:
             bucket = next((le for le in buckets if value <= le), None)
             if bucket is not None:

@@ -64,11 +64,11 @@ def publish_changes(*, user_id: uuid.UUID | str) -> int:
         if batch is None:
             break
         published += len(batch.changes)
-        metrics.incr("personalpod_sync_published_changes_total", len(batch.changes))
         now = timezone.now()
         metrics.observe(
             "personalpod_sync_publish_latency_seconds",
             [max(0.0, (now - change.created_at).total_seconds()) for change in batch.changes],
+            counter="personalpod_sync_published_changes_total",
         )
         if len(batch.changes) < settings.SYNC_PUBLISH_BATCH_SIZE:
             break  # all there was; a change committed since has a run of its own queued

@@ -97,7 +97,9 @@ def test_values_computed_inside_an_uncommitted_write_are_not_stored(alice: User)
 def test_refresh_stores_under_the_current_version(alice: User) -> None:
     cached(alice, "stats", "", Counter("first"))  # computed and found worth caching
     User.objects.filter(pk=alice.pk).update(change_seq=7)
-    assert cache.refresh(alice.pk, "stats", "", Counter("warm"))
+    assert cache.refresh(
+        alice.pk, {"stats": (lambda: "", Counter("warm")), "tree": (lambda: "", Counter("not read yet"))}
+    ) == ["stats"]
     compute = Counter("cold")
     assert cached(alice, "stats", "", compute) == "warm"
     assert compute.calls == 0
@@ -115,7 +117,7 @@ def test_cheap_values_are_not_stored_and_cost_no_dynamodb_round_trip(
     assert cached(alice, "stats", "", Counter(2)) == 2
     assert outcome_count("stats", "miss") == 2
     assert outcome_count("stats", "error") == 0
-    assert not cache.refresh(alice.pk, "stats", "", Counter(3))  # the publisher does not warm it either
+    assert cache.refresh(alice.pk, {"stats": (lambda: "", Counter(3))}) == []  # the publisher does not warm it either
 
 
 def test_an_item_without_its_marker_is_not_looked_up(alice: User) -> None:
