@@ -126,7 +126,7 @@ def push_one(*, user: User, operation: Operation, device_id: uuid.UUID | None, c
         except PermissionDenied as error:
             outcome = _rejected("forbidden", str(error) or "You cannot change this entry.")
         # As JSON now: a re-send gets exactly these bytes back.
-        outcome = json.loads(json.dumps({"op_id": str(operation.op_id), **outcome}, cls=DjangoJSONEncoder))
+        outcome = dict(json.loads(json.dumps({"op_id": str(operation.op_id), **outcome}, cls=DjangoJSONEncoder)))
         row.outcome = outcome
         row.save(update_fields=["outcome"])
     return outcome

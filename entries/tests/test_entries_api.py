@@ -39,7 +39,8 @@ def test_each_type_is_created_with_its_fields(api: APIClient, entry_type: str) -
     assert response.status_code == 201, response.content
     body = response.json()
     assert set(body) == {"id", "type", "title", "content", "fields", "status", "category", "tags",
-                         "expires_at", "is_sensitive", "has_secret", "keywords", "version", "created_at", "updated_at"}  # fmt: skip
+                         "expires_at", "is_sensitive", "has_secret", "keywords", "version", "conflict_of", "created_at",
+                         "updated_at"}  # fmt: skip
     assert (body["type"], body["version"], body["status"], body["tags"]) == (entry_type, 1, "active", ["x"])
     assert response["ETag"] == '"1"'
     if entry_type == "contact":

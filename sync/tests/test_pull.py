@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from entries.models import Change
+from entries.models import Status as EntryStatus
 from entries.services.bulk import bulk_change
 from entries.services.entries import create_entry, delete_entry_forever, set_status, update_entry
 from sharing.services import create_share, revoke_share
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 def test_a_first_pull_is_a_snapshot_paged_to_a_cursor_at_its_end(alice: User, bob: User, sync_device: Any) -> None:
     notes = [create_entry(actor=alice, type="note", title=f"N{n}") for n in range(5)]
-    set_status(actor=alice, entry_id=notes[0].id, status="deleted")
+    set_status(actor=alice, entry_id=notes[0].id, status=EntryStatus.DELETED)
     create_entry(actor=bob, type="note", title="Bob's")
     laptop = sync_device(alice, "Laptop")
     first = laptop.pull(limit=2)
@@ -80,7 +81,7 @@ def test_trash_and_deletion_arrive_as_tombstones(alice: User, sync_device: Any) 
     laptop = sync_device(alice, "Laptop")
     kept, gone = (create_entry(actor=alice, type="note", title=t) for t in ("Kept", "Gone"))
     laptop.pull_all()
-    set_status(actor=alice, entry_id=kept.id, status="deleted")
+    set_status(actor=alice, entry_id=kept.id, status=EntryStatus.DELETED)
     delete_entry_forever(actor=alice, entry_id=gone.id)
     publish(alice)
     trash, delete = laptop.pull_all()

@@ -85,6 +85,7 @@ class Simulation:
         tok = self.token()
         field = self.rng.choice(["title", "append", "replace", "tags"])
         lines = (state["content"] or "").splitlines(keepends=True)
+        changes: dict[str, Any]
         if field == "title":
             changes = {"title": f"T {tok}"}
         elif field == "append" or not lines:
@@ -195,7 +196,10 @@ def _plain(state: dict[str, Any]) -> dict[str, Any]:
 
 def _texts(entry_id: str) -> list[str]:
     """Everything an entry, its history and its conflict copies (with theirs) ever said."""
-    ids = [entry_id, *[str(i) for i in Entry.objects.filter(conflict_of_id=entry_id).values_list("id", flat=True)]]
+    ids = [
+        entry_id,
+        *[str(i) for i in Entry.objects.filter(conflict_of_id=uuid.UUID(entry_id)).values_list("id", flat=True)],
+    ]
     texts = []
     for entry in Entry.objects.filter(id__in=ids).prefetch_related("tags"):
         texts.append(" ".join([entry.title, entry.content, *(t.name for t in entry.tags.all())]))
