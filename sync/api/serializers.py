@@ -9,7 +9,9 @@ from sync.pull import DEFAULT_LIMIT, MAX_LIMIT
 
 
 class PullIn(serializers.Serializer[dict[str, Any]]):
-    cursor = serializers.CharField(required=False, help_text="From the last pull; none for a fresh snapshot.")
+    cursor = serializers.CharField(
+        required=False, allow_blank=True, help_text="From the last pull; none for a fresh snapshot."
+    )
     limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
 
 

@@ -52,7 +52,10 @@ class PullView(APIView):
         device = _device(request, user)
         try:
             answer = pull.pull(
-                user=user, device=device, cursor=data.validated_data.get("cursor"), limit=data.validated_data["limit"]
+                user=user,
+                device=device,
+                cursor=data.validated_data.get("cursor") or None,
+                limit=data.validated_data["limit"],
             )
         except pull.BadCursor as error:
             raise exceptions.ValidationError({"cursor": [str(error)]}) from None
