@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.models import User
 from entries.api.serializers import EntryChangeIn, EntryIn
@@ -239,3 +242,14 @@ def _update_once(
         "conflict": redact(entry, result.conflicts),
         "copy": entry_state(user, copy.id),
     }
+
+
+def forget_old_operations() -> int:
+    """Forget pushed operations older than SYNC_PUSH_MEMORY_DAYS (beat, daily); how many.
+
+    That is well past the sync queue's own horizon: a device away that long must take a
+    fresh snapshot (reset_required) before its cursor means anything again.
+    """
+    cutoff = timezone.now() - timedelta(days=settings.SYNC_PUSH_MEMORY_DAYS)
+    deleted, _ = PushedOperation.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

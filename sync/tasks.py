@@ -33,6 +33,14 @@ def publish_changes_task(user_id: str) -> None:
 
 
 @shared_task(ignore_result=True)
+def forget_old_pushed_operations_task() -> None:
+    """Beat: drop the idempotency records of pushes older than SYNC_PUSH_MEMORY_DAYS."""
+    from sync.push import forget_old_operations
+
+    logger.info("forgot %d old pushed operations", forget_old_operations())
+
+
+@shared_task(ignore_result=True)
 def publish_unpublished_task() -> None:
     """Beat: publish whatever is still unpublished (Redis was down, a worker died, DynamoDB was away)."""
     publish_everything()

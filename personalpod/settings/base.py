@@ -242,6 +242,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sync.tasks.publish_unpublished_task",
         "schedule": timedelta(seconds=env.number("SYNC_PUBLISH_INTERVAL_SECONDS", 30.0, minimum=0.1)),
     },
+    "forget-old-pushed-operations": {
+        "task": "sync.tasks.forget_old_pushed_operations_task",
+        "schedule": timedelta(days=1),
+    },
     "verify-attachments": {
         "task": "entries.attachments.tasks.verify_attachments_task",
         "schedule": timedelta(hours=1),
@@ -520,6 +524,8 @@ SYNC_PUBLISH_LOCK_TIMEOUT_SECONDS = env.number("SYNC_PUBLISH_LOCK_TIMEOUT_SECOND
 # Writes queue one publish run per user at a time; the note that one is queued lasts this long.
 SYNC_PUBLISH_QUEUED_SECONDS = env.integer("SYNC_PUBLISH_QUEUED_SECONDS", 30, minimum=1)
 SYNC_QUEUE_TTL_DAYS = env.integer("SYNC_QUEUE_TTL_DAYS", 30, minimum=1)
+# How long a pushed operation's outcome is kept for re-sends (sync.push): well past the queue's TTL.
+SYNC_PUSH_MEMORY_DAYS = env.integer("SYNC_PUSH_MEMORY_DAYS", 90, minimum=1)
 SYNC_MAX_DELIVERY_ATTEMPTS = env.integer("SYNC_MAX_DELIVERY_ATTEMPTS", 5, minimum=1)
 # Fault injection for the worker-killed test only: sleep between writing a batch's items and
 # marking its rows published.

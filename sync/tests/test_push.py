@@ -105,6 +105,25 @@ def test_a_resent_operation_returns_its_first_outcome_and_applies_nothing(alice:
     assert PushedOperation.objects.filter(user=alice).count() == 2
 
 
+def test_pushed_operations_are_forgotten_after_the_memory_period(alice: User, sync_device: Any, settings: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sync.push import forget_old_operations
+
+    laptop = sync_device(alice, "Laptop")
+    laptop.push(op("create", type="note", title="Old"), op("create", type="note", title="New"))
+    old = PushedOperation.objects.filter(user=alice).order_by("id").first()
+    assert old is not None
+    PushedOperation.objects.filter(id=old.id).update(
+        created_at=timezone.now() - timedelta(days=settings.SYNC_PUSH_MEMORY_DAYS, seconds=1)
+    )
+    assert forget_old_operations() == 1
+    assert list(PushedOperation.objects.filter(user=alice).values_list("id", flat=True)) != [old.id]
+    assert PushedOperation.objects.filter(user=alice).count() == 1
+
+
 @pytest.mark.parametrize(
     ("operation", "code"),
     [
