@@ -444,7 +444,7 @@ def write_report(latencies: list[dict[str, Any]], throughput: dict[str, Any], ca
         "",
         "A hit is the change_seq read, the Redis marker and a DynamoDB Local GetItem (for the tree also the",
         "categories' version query); a miss, as it runs, is the same plus the compute and, when the compute took",
-        "`CACHE_MIN_COMPUTE_MS` or more, the PutItem. Verdict per candidate (a hit at least 3x cheaper):",
+        "three hits' cost (and `CACHE_MIN_COMPUTE_MS`) or more, the PutItem. Verdict per candidate (a hit at least 3x cheaper):",
         "",
     ]
     for cache_type in sorted({row["cache_type"] for row in caches.values()}):
@@ -456,10 +456,10 @@ def write_report(latencies: list[dict[str, Any]], throughput: dict[str, Any], ca
     lines += [
         "",
         "What the product does with this: `entries.overview.statistics` and `category_tree_counts` read through",
-        "`personalpod.cache.cached`, which stores a value only when computing it took `CACHE_MIN_COMPUTE_MS` (25 ms,",
-        "about three hits here) or more, so small vaults are answered from PostgreSQL and large ones from the cache,",
-        "and the publisher refreshes only those. `recent_entries` is not cached: its query reads a few index rows",
-        "per status at any size.",
+        "`personalpod.cache.cached`, which stores a value only when computing it took at least three times what a",
+        "hit has cost in that process (and at least `CACHE_MIN_COMPUTE_MS`, 25 ms), so small vaults are answered",
+        "from PostgreSQL and large ones from the cache, and the publisher refreshes only those. `recent_entries` is",
+        "not cached: its query reads a few index rows per status at any size.",
     ]
     (out / "mirror.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -5,11 +5,12 @@ once without a delete; TTL removes it later, and readers check TTL themselves be
 DynamoDB Local never expires items. PostgreSQL stays the source of truth: when DynamoDB
 is away the value is computed from it, the error is counted, and the request goes on.
 
-A value is stored only when computing it took at least CACHE_MIN_COMPUTE_MS: below that a
-hit would cost about as much as the work it saves (docs/benchmarks/mirror.md measures
-both). Every stored item is also marked in Redis under its version, so a lookup that
-would miss costs no DynamoDB round trip; the marker is a filter, not the cache: when
-Redis is away the lookup goes to DynamoDB, and a marker whose item is gone is a miss.
+A value is stored only when computing it took at least three times what a hit costs
+(measured as hits happen, and never less than CACHE_MIN_COMPUTE_MS): below that a hit
+saves too little to be worth an item (docs/benchmarks/mirror.md measures both). Every
+stored item is also marked in Redis under its version, so a lookup that would miss costs
+no DynamoDB round trip; the marker is a filter, not the cache: when Redis is away the
+lookup goes to DynamoDB, and a marker whose item is gone is a miss.
 """
 
 from __future__ import annotations
@@ -81,10 +82,33 @@ def _marked(user_id: Any, cache_type: str, key: str, version: int) -> bool:
         return True
 
 
+class _HitCost:
+    """A moving average of what a hit costs in this process, in ms (None until the first)."""
+
+    def __init__(self) -> None:
+        self.ms: float | None = None
+
+    def add(self, ms: float) -> None:
+        self.ms = ms if self.ms is None else 0.9 * self.ms + 0.1 * ms
+
+
+hit_cost = _HitCost()
+
+
+def worth_caching(cost_ms: float) -> bool:
+    """A value is worth caching when a hit is at least 3x cheaper than computing it: at least
+    CACHE_MIN_COMPUTE_MS, and at least three hits as they have cost here (0 caches all)."""
+    floor = settings.CACHE_MIN_COMPUTE_MS
+    if floor <= 0:
+        return True
+    return bool(cost_ms >= max(floor, 3 * (hit_cost.ms or 0.0)))
+
+
 def cached(user: Any, cache_type: str, key: str, compute: Callable[[], T]) -> T:
     """Return COMPUTE's (JSON-serialisable) value for USER, from the cache when it is current."""
     if _inside_uncommitted_write():
         return compute()
+    started = time.perf_counter()
     # Read the version before computing: a value stored under a version never predates it.
     version = current_version(user.pk)
     if not dynamo.breaker.allows():
@@ -102,6 +126,7 @@ def cached(user: Any, cache_type: str, key: str, compute: Callable[[], T]) -> T:
             return compute()
         dynamo.breaker.succeeded()
         if item is not None and item.expires_at > timezone.now():
+            hit_cost.add((time.perf_counter() - started) * 1000)
             metrics.incr(METRIC, cache_type=cache_type, outcome="hit")
             return item.value  # type: ignore[no-any-return]
     metrics.incr(METRIC, cache_type=cache_type, outcome="miss")
@@ -112,7 +137,7 @@ def _compute_and_store(user_id: Any, cache_type: str, key: str, version: int, co
     started = time.perf_counter()
     value = compute()
     cost_ms = (time.perf_counter() - started) * 1000
-    worth = cost_ms >= settings.CACHE_MIN_COMPUTE_MS
+    worth = worth_caching(cost_ms)
     _remember_worth(user_id, cache_type, worth)
     if worth:
         store(user_id, cache_type, key, version, value)

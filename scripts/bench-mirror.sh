@@ -23,9 +23,15 @@ if ! redis_reachable; then
   echo "Redis at $(redacted "$REDIS_URL") is unreachable: the benchmark needs a real Redis." >&2
   exit 1
 fi
-if port=$(dynamodb_local_port_to_start); then
+# Its own DynamoDB Local (in memory) unless BENCH_DYNAMODB_ENDPOINT names one: a shared one
+# also serves other runs' tests, and their traffic would be measured as ours.
+if [ -n "${BENCH_DYNAMODB_ENDPOINT:-}" ]; then
+  export DYNAMODB_ENDPOINT="$BENCH_DYNAMODB_ENDPOINT"
+else
   require_java
-  DYNAMODB_LOCAL_PORT="$port" DYNAMODB_IN_MEMORY=1 scripts/dynamodb-local.sh > .data/dynamodb-bench.log 2>&1 &
+  port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  DYNAMODB_LOCAL_PORT="$port" DYNAMODB_IN_MEMORY=1 scripts/dynamodb-local.sh > .data/dynamodb-bench-mirror.log 2>&1 &
   dynamodb_pid=$!
+  export DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
 fi
 python bench/mirror_bench.py

@@ -133,3 +133,15 @@ def test_reading_costs_one_query(alice: User, django_assert_num_queries: Any) ->
     cached(alice, "stats", "", Counter(1))
     with django_assert_num_queries(1):
         assert cached(alice, "stats", "", Counter(2)) == 1
+
+
+def test_the_bar_is_three_hits_as_they_cost_here(settings: Any, monkeypatch: Any) -> None:
+    settings.CACHE_MIN_COMPUTE_MS = 10
+    monkeypatch.setattr(cache, "hit_cost", cache._HitCost())
+    assert cache.worth_caching(10)
+    assert not cache.worth_caching(9)
+    cache.hit_cost.add(20)  # hits cost 20 ms here: only what takes 60 ms is worth an item
+    assert not cache.worth_caching(59)
+    assert cache.worth_caching(60)
+    settings.CACHE_MIN_COMPUTE_MS = 0  # tests: everything
+    assert cache.worth_caching(0.1)
