@@ -14,6 +14,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import strip_tags
 from django.utils.safestring import SafeString
 
+from accounts.sessions import describe_user_agent
 from entries import markdown as md
 from entries import overview, selectors
 from entries.crypto import envelope
@@ -57,6 +58,12 @@ def markdown(text: str) -> SafeString:
 def plaintext(text: str) -> str:
     """Markdown as the words a reader sees (for one-line snippets)."""
     return " ".join(html.unescape(strip_tags(md.render(text))).split())
+
+
+@register.filter
+def device(user_agent: str) -> str:
+    """A User-Agent as a person reads it: "Firefox on Linux"."""
+    return describe_user_agent(user_agent)[0] if user_agent else ""
 
 
 @register.filter

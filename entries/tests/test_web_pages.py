@@ -319,7 +319,7 @@ def test_activity_page_says_what_happened(web: Client, alice: User) -> None:
     everything = web.get("/activity/").content.decode()
     assert "Showed the secrets of" in everything
     assert "A sign-in failed" in everything
-    assert "Signed in in a browser" in everything
+    assert "Signed in from a browser" in everything
     sign_ins = web.get("/activity/?show=signins").content.decode()
     assert "Showed the secrets" not in sign_ins
 
