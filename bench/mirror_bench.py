@@ -413,6 +413,14 @@ def write_report(latencies: list[dict[str, Any]], throughput: dict[str, Any], ca
             f"| {run['target_rate']:g}/s | {run['seconds']:g} | {run['achieved_rate']:g}/s | {lat['p50_ms']} ms | "
             f"{lat['p95_ms']} ms | {lat['max_ms']} ms | {run['load_average']} | {met(lat['p95_ms'] < 250)} |"
         )
+    for run in latencies:
+        if run["achieved_rate"] < 0.9 * run["target_rate"]:
+            lines += [
+                "",
+                f"At {run['target_rate']:g}/s the writers fell behind their schedule (achieved "
+                f"{run['achieved_rate']:g}/s): writers, worker, PostgreSQL and DynamoDB Local share 2 cores, with a "
+                f"load average of {run['load_average']} during the run, so the latency there is mostly waiting for CPU.",
+            ]
     lines += [
         "",
         "## Publish throughput",
