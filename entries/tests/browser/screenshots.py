@@ -17,7 +17,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from accounts.tests.factories import UserFactory
 from entries import services
 from entries.attachments import services as files
-from entries.models import Entry
+from entries.models import Category, Entry, Tag
 from entries.tests.browser.conftest import DESKTOP, PHONE, sign_in
 from sharing import services as sharing
 
@@ -41,6 +41,11 @@ def _vault() -> dict[str, Any]:
     friend = UserFactory(email="sam@example.com", username="sam")
     call_command("seed_sample_data", user=demo.email)
     entries = {entry.title: entry for entry in Entry.objects.filter(owner=demo)}
+    colours = {"Finance": "#30a46c", "Home": "#f76b15", "Personal": "#8e4ec6", "Travel": "#0090ff", "Work": "#e5484d"}
+    for category in Category.objects.filter(owner=demo, name__in=colours):
+        services.update_category(actor=demo, category_id=category.id, color=colours[category.name])
+    for tag, colour in (("travel", "#0090ff"), ("todo", "#e2a336"), ("accounts", "#e5484d"), ("ideas", "#12a594")):
+        services.update_tag(actor=demo, tag_id=Tag.objects.get(owner=demo, name=tag).id, color=colour)
     note = entries["Trip to Lisbon: ideas"]
     services.update_entry(actor=demo, entry_id=note.id, changes={"content": note.content + "\n- Fado in Alfama"})
     sharing.create_share(actor=demo, entry_id=note.id, grantee="sam", permission="write")
@@ -97,7 +102,10 @@ def test_screenshots(new_context: Callable[..., BrowserContext]) -> None:
         stranger = new_context(viewport=viewport, color_scheme="light").new_page()
         stranger.goto(vault["link"])
         _shoot(stranger, "shared-link", width)
-    for width, viewport, path, name in (("desktop", DESKTOP, "/", "home-dark"), ("phone", PHONE, "/entries/", "entries-dark")):
+    for width, viewport, path, name in (
+        ("desktop", DESKTOP, "/", "home-dark"),
+        ("phone", PHONE, "/entries/", "entries-dark"),
+    ):
         dark = new_context(viewport=viewport, color_scheme="dark").new_page()
         sign_in(dark, "demo@personalpod.local")
         dark.goto(path)
