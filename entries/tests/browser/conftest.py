@@ -1,5 +1,5 @@
 """Browser tests: Playwright drives Debian's Chromium against a live server on the real
-PostgreSQL, Redis, DynamoDB Local and a real Celery worker. One browser per session, a fresh
+PostgreSQL, Redis, DynamoDB Local and a real Celery worker. One browser per module, a fresh
 context (cookies, storage) per person per test; a failing test leaves full-page screenshots
 of its pages in .data/browser-failures/."""
 
