@@ -60,7 +60,7 @@ class PushOut(serializers.Serializer[dict[str, Any]]):
     results = OutcomeOut(many=True)
 
 
-class DeviceOut(serializers.ModelSerializer[Device]):
+class SyncDeviceOut(serializers.ModelSerializer[Device]):
     backlog_count = serializers.IntegerField(read_only=True, help_text="Changes it has still to pull.")
     is_current = serializers.SerializerMethodField()
 

@@ -15,7 +15,7 @@ from accounts.authentication import ServiceUnavailable
 from accounts.models import User, signed_in_user
 from personalpod.http import ClientInfo
 from sync import devices, pull, push
-from sync.api.serializers import DeviceChangeIn, DeviceOut, PullIn, PullOut, PushIn, PushOut
+from sync.api.serializers import DeviceChangeIn, PullIn, PullOut, PushIn, PushOut, SyncDeviceOut
 from sync.models import Device
 
 
@@ -80,16 +80,16 @@ class PushView(APIView):
 
 
 class DevicesView(APIView):
-    @extend_schema(responses={200: DeviceOut(many=True)})
+    @extend_schema(responses={200: SyncDeviceOut(many=True)})
     def get(self, request: Request) -> Response:
         """Your devices, with when each last synced and how many changes it has still to pull."""
         found = devices.devices_with_backlog(signed_in_user(request))
         context = {"current_device": str(_device_id(request))}
-        return Response({"results": DeviceOut(found, many=True, context=context).data, "next": None})
+        return Response({"results": SyncDeviceOut(found, many=True, context=context).data, "next": None})
 
 
 class DeviceView(APIView):
-    @extend_schema(request=DeviceChangeIn, responses={200: DeviceOut})
+    @extend_schema(request=DeviceChangeIn, responses={200: SyncDeviceOut})
     def patch(self, request: Request, device_id: uuid.UUID) -> Response:
         """Rename a device."""
         data = DeviceChangeIn(data=request.data)
@@ -97,7 +97,7 @@ class DeviceView(APIView):
         user = signed_in_user(request)
         devices.rename_device(user=user, device_id=device_id, name=data.validated_data["name"])
         (device,) = [d for d in devices.devices_with_backlog(user) if d.id == device_id]
-        return Response(DeviceOut(device, context={"current_device": str(_device_id(request))}).data)
+        return Response(SyncDeviceOut(device, context={"current_device": str(_device_id(request))}).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, device_id: uuid.UUID) -> Response:

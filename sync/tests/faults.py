@@ -149,9 +149,13 @@ def celery_env(redis_url: str, **extra: str) -> dict[str, str]:
 
 
 def _reset_broker_connections(app: Any) -> None:
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    """Forget every broker connection and producer pool. kombu keeps its pools in global
+    groups keyed by the connection: closing one but leaving it there would hand the closed
+    pool back when this process returns to that broker ("Acquire on closed pool")."""
+    from kombu import pools
+
+    pools.reset()
+    app._pool = None
     app.amqp._producer_pool = None
 
 
