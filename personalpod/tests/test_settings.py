@@ -76,9 +76,12 @@ def test_database_url_without_a_database_is_refused() -> None:
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    ours = ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "ENCRYPTION_LOCAL_KEYS", "ENCRYPTION_PROVIDER")
-    # The browser tests allow sync ORM calls under their event loop; a deployment never does.
-    ours += ("DJANGO_ALLOW_ASYNC_UNSAFE",)
+    # DJANGO_ALLOW_ASYNC_UNSAFE: the browser tests allow sync ORM calls under their event
+    # loop; a deployment never does.
+    ours = (
+        "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "ENCRYPTION_LOCAL_KEYS", "ENCRYPTION_PROVIDER",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    )  # fmt: skip
     base = {key: value for key, value in os.environ.items() if key not in ours}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
