@@ -430,7 +430,7 @@ def write_report(latencies: list[dict[str, Any]], throughput: dict[str, Any], ca
         "",
         "| | items/s | seconds (3 runs) |",
         "|---|---|---|",
-        f"| publish_changes (locks, items, marks, cache refresh) | {throughput['publish_items_per_s']:,} | "
+        f"| publish_changes (row locks, items, marks; batches of {first['batch_size']}) | {throughput['publish_items_per_s']:,} | "
         f"{throughput['publish_seconds']} |",
         f"| floor: bare BatchWriteItem loop (boto3) | {throughput['floor_items_per_s']:,} | "
         f"{throughput['floor_seconds']} |",
