@@ -56,6 +56,7 @@ ENV = {
     "CACHE_KEY_PREFIX": "bench_mirror",
     "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
     "CACHE_MIN_COMPUTE_MS": "25",  # the production default (test settings cache everything)
+    "SYNC_ENQUEUE_ON_COMMIT": "1",  # as in production (test settings leave publishing to the tests)
 }
 
 

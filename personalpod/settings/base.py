@@ -523,6 +523,8 @@ SYNC_PUBLISH_MAX_RETRIES = env.integer("SYNC_PUBLISH_MAX_RETRIES", 5, minimum=0)
 SYNC_PUBLISH_LOCK_TIMEOUT_SECONDS = env.number("SYNC_PUBLISH_LOCK_TIMEOUT_SECONDS", 10.0, minimum=0.1)
 # Writes queue one publish run per user at a time; the note that one is queued lasts this long.
 SYNC_PUBLISH_QUEUED_SECONDS = env.integer("SYNC_PUBLISH_QUEUED_SECONDS", 30, minimum=1)
+# Every committed write queues a publish of its feed rows (off only in the test settings).
+SYNC_ENQUEUE_ON_COMMIT = True
 SYNC_QUEUE_TTL_DAYS = env.integer("SYNC_QUEUE_TTL_DAYS", 30, minimum=1)
 # How long a pushed operation's outcome is kept for re-sends (sync.push): well past the queue's TTL.
 SYNC_PUSH_MEMORY_DAYS = env.integer("SYNC_PUSH_MEMORY_DAYS", 90, minimum=1)

@@ -32,3 +32,8 @@ if _test_database:
 # Tests cache whatever they compute, however cheap; the threshold has its own tests (the
 # benchmark sets the real one).
 CACHE_MIN_COMPUTE_MS = env.number("CACHE_MIN_COMPUTE_MS", 0.0, minimum=0)
+
+# Writes do not queue publish tasks in tests (eager mode still publishes in-process): a live
+# test worker publishing while a transactional test's tables are flushed deadlocks the
+# flush. The tests about publishing turn it on or publish explicitly.
+SYNC_ENQUEUE_ON_COMMIT = env.boolean("SYNC_ENQUEUE_ON_COMMIT", False)

@@ -28,6 +28,11 @@ from sync.tests.helpers import queue_items, unpublished
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def writes_queue_publishes(settings: Any) -> None:
+    settings.SYNC_ENQUEUE_ON_COMMIT = True  # as in production (the test settings turn it off)
+
+
 @pytest.fixture
 def processes() -> Iterator[list[Any]]:
     """Everything a test starts; stopped at the end whatever happened."""
