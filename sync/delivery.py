@@ -3,7 +3,7 @@ dead-letter state of seed 004's queues), and back to pending when support retrie
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.db import transaction
@@ -49,16 +49,25 @@ def record_delivery_failure(item: SyncQueueItem, error: str) -> SyncQueueItem:
     return item
 
 
-def acknowledge(device: Device, cursor: int) -> Device:
-    """DEVICE has applied its changes up to CURSOR: those items are delivered, the cursor moves on."""
+def acknowledge(device: Device, cursor: int, served: Sequence[SyncQueueItem] = ()) -> Device:
+    """DEVICE has applied its changes up to CURSOR: those items are delivered, the cursor moves
+    on. SERVED are the items this pull hands it; those it was handed before and has not moved
+    past count a failed delivery each (the Nth moves an item to failed, as a queue's
+    receive count would)."""
     previous = device.last_pulled_seq
+    served_before = device.last_served_seq
     with transaction.atomic():
         Device.objects.filter(id=device.id).update(
-            last_pulled_seq=Greatest(F("last_pulled_seq"), cursor), last_seen_at=timezone.now()
+            last_pulled_seq=Greatest(F("last_pulled_seq"), cursor),
+            last_served_seq=Greatest(cursor, max((int(item.seq) for item in served), default=0)),
+            last_seen_at=timezone.now(),
         )
-        device.refresh_from_db(fields=["last_pulled_seq", "last_seen_at"])
+        device.refresh_from_db(fields=["last_pulled_seq", "last_served_seq", "last_seen_at"])
     for item in pending_items_through(device, after_seq=previous, through_seq=cursor):
         _conditional_update(item, [SyncQueueItem.status.set(Status.DELIVERED)], SyncQueueItem.status == Status.PENDING)
+    for item in served:
+        if item.status == Status.PENDING and cursor < item.seq <= served_before:
+            record_delivery_failure(item, f"handed out again: the device stayed at seq {cursor}")
     return device
 
 

@@ -25,6 +25,9 @@ class Device(models.Model):
     last_seen_at = models.DateTimeField(null=True, blank=True)
     registered_seq = models.BigIntegerField(default=0)
     last_pulled_seq = models.BigIntegerField(default=0)
+    # The last seq handed to it: items at or below it that it is handed again were not
+    # applied, and each such hand-out counts as a failed delivery.
+    last_served_seq = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ("owner", "created_at")

@@ -114,7 +114,7 @@ def _changes(user: User, device: Device, position: Cursor, limit: int) -> dict[s
     # With nothing more to read, the cursor moves to the published bound: the device's own
     # changes, which it gets no items for, are behind it too.
     reached = int(items[-1].seq) if has_more else max(position.seq, through)
-    acknowledge(device, position.seq)
+    acknowledge(device, position.seq, served=items)  # items handed out again count as failed deliveries
     answer: dict[str, Any] = {
         "changes": changes,
         "cursor": Cursor(device.id, reached).dumps(),

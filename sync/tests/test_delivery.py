@@ -77,3 +77,32 @@ def test_retry_puts_a_failed_item_back_to_pending(
     stored = queue_items(alice)[0]
     assert (stored.status, stored.attempts, stored.last_error) == (Status.PENDING, 0, None)
     assert [failed for failed in selectors.failed_items() if failed.pk == stored.pk] == []
+
+
+def test_items_handed_out_again_without_progress_are_dead_lettered(
+    alice: User, add_device: Any, write_notes: Any, settings: Any
+) -> None:
+    settings.SYNC_MAX_DELIVERY_ATTEMPTS = 2
+    laptop = add_device(alice)
+    write_notes(alice, 3)
+    publish_changes(user_id=alice.id)
+    served = selectors.items_for_device(laptop, after_seq=0, limit=10)
+    delivery.acknowledge(laptop, 0, served=served)  # first hand-out: not a failure
+    assert {item.attempts for item in queue_items(alice)} == {0}
+    for _ in range(2):  # the device comes back from the same place: it applied none of them
+        served = selectors.items_for_device(laptop, after_seq=0, limit=10)
+        delivery.acknowledge(laptop, 0, served=served)
+    assert [(item.status, item.attempts) for item in queue_items(alice)] == [(Status.FAILED, 2)] * 3
+    assert "stayed at seq 0" in (queue_items(alice)[0].last_error or "")
+
+
+def test_a_device_that_moves_on_has_no_failed_deliveries(alice: User, add_device: Any, write_notes: Any) -> None:
+    laptop = add_device(alice)
+    write_notes(alice, 4)
+    publish_changes(user_id=alice.id)
+    first = selectors.items_for_device(laptop, after_seq=0, limit=2)
+    delivery.acknowledge(laptop, 0, served=first)
+    second = selectors.items_for_device(laptop, after_seq=2, limit=2)
+    delivery.acknowledge(laptop, 2, served=second)
+    delivery.acknowledge(laptop, 4)
+    assert [(item.status, item.attempts) for item in queue_items(alice)] == [(Status.DELIVERED, 0)] * 4
