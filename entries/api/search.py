@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User, signed_in_user
 from entries import search, search_cache
-from entries.api.serializers import EntryFilterIn
+from entries.api.serializers import EntryFilterIn, selector_filters
 from entries.models import Entry
 
 
@@ -37,12 +37,6 @@ class SearchIn(EntryFilterIn):
         return cleaned
 
 
-FILTERS = (
-    "type", "status", "category", "tags", "tags_any", "created_after", "created_before",
-    "updated_after", "updated_before", "due_before", "expiring_before",
-)  # fmt: skip
-
-
 class SearchView(APIView):
     @extend_schema(parameters=[SearchIn], responses={200: None})
     def get(self, request: Request) -> Response:
@@ -50,7 +44,7 @@ class SearchView(APIView):
         params.is_valid(raise_exception=True)
         data = params.validated_data
         reader = signed_in_user(request)
-        filters = {name: data[name] for name in FILTERS if name in data}
+        filters = selector_filters(data)
         normalised = {"q": data["q"].lower(), "page": data["page"], "size": data["page_size"], **filters}
         term = search_cache.search_term(reader.id, normalised)
         change_seq = User.objects.values_list("change_seq", flat=True).get(id=reader.id)
@@ -96,12 +90,7 @@ def _search(reader: User, data: dict[str, Any], filters: dict[str, Any]) -> dict
         q=data["q"],
         page=data["page"],
         page_size=data["page_size"],
-        types=filters.get("type", ()),
-        statuses=filters.get("status", ()),
-        category=filters.get("category"),
-        tags_all=filters.get("tags", ()),
-        tags_any=filters.get("tags_any", ()),
-        **{name: filters[name] for name in FILTERS[5:] if name in filters},
+        **filters,
     ).as_dict()
     for hit in page["results"]:
         hit["id"] = str(hit["id"])

@@ -112,6 +112,20 @@ class EntryFilterIn(serializers.Serializer[dict[str, Any]]):
     validate_tags_any = validate_tags
 
 
+# Query parameter -> keyword argument of entries.selectors.entries_for_reader.
+SELECTOR_ARGUMENTS = {
+    "type": "types", "status": "statuses", "category": "category", "tags": "tags_all",
+    "tags_any": "tags_any", "created_after": "created_after", "created_before": "created_before",
+    "updated_after": "updated_after", "updated_before": "updated_before", "due_before": "due_before",
+    "expiring_before": "expiring_before",
+}  # fmt: skip
+
+
+def selector_filters(data: dict[str, Any]) -> dict[str, Any]:
+    """The filters an EntryFilterIn validated, as entries_for_reader's keyword arguments."""
+    return {argument: data[name] for name, argument in SELECTOR_ARGUMENTS.items() if name in data}
+
+
 class BulkIn(serializers.Serializer[dict[str, Any]]):
     action = serializers.CharField()
     ids = serializers.ListField(child=serializers.UUIDField(), allow_empty=False)

@@ -15,7 +15,16 @@ from rest_framework.viewsets import GenericViewSet
 
 from accounts.models import signed_in_user
 from entries import selectors, services
-from entries.api.serializers import BulkIn, EntryChangeIn, EntryFilterIn, EntryIn, EntryOut, EntryVersionOut, RestoreIn
+from entries.api.serializers import (
+    BulkIn,
+    EntryChangeIn,
+    EntryFilterIn,
+    EntryIn,
+    EntryOut,
+    EntryVersionOut,
+    RestoreIn,
+    selector_filters,
+)
 from entries.crypto import envelope
 from entries.crypto.keyring import KeyringUnavailable
 from entries.models import Entry, Status
@@ -120,20 +129,8 @@ class EntryViewSet(GenericViewSet[Entry]):
     def list(self, request: Request) -> Response:
         filters = EntryFilterIn(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        data = filters.validated_data
         entries = selectors.entries_for_reader(
-            reader=signed_in_user(request),
-            types=data.get("type", ()),
-            statuses=data.get("status", ()),
-            category=data.get("category"),
-            tags_all=data.get("tags", ()),
-            tags_any=data.get("tags_any", ()),
-            created_after=data.get("created_after"),
-            created_before=data.get("created_before"),
-            updated_after=data.get("updated_after"),
-            updated_before=data.get("updated_before"),
-            due_before=data.get("due_before"),
-            expiring_before=data.get("expiring_before"),
+            reader=signed_in_user(request), **selector_filters(filters.validated_data)
         )
         page = self.paginate_queryset(entries)
         return self.get_paginated_response(EntryOut(page, many=True).data)

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import signed_in_user
-from entries.api.serializers import EntryFilterIn
+from entries.api.serializers import EntryFilterIn, selector_filters
 from entries.api.views import DecryptionFailedError, EntryPagination, KeysUnavailable
 from entries.crypto import envelope
 from entries.crypto.keyring import KeyringUnavailable
@@ -112,21 +112,7 @@ class SharedWithMeView(GenericAPIView[Any]):
         """Entries other people share with you, filtered like your own list."""
         filters = EntryFilterIn(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        data = filters.validated_data
-        entries = selectors.shared_with_me(
-            reader=signed_in_user(request),
-            types=data.get("type", ()),
-            statuses=data.get("status", ()),
-            category=data.get("category"),
-            tags_all=data.get("tags", ()),
-            tags_any=data.get("tags_any", ()),
-            created_after=data.get("created_after"),
-            created_before=data.get("created_before"),
-            updated_after=data.get("updated_after"),
-            updated_before=data.get("updated_before"),
-            due_before=data.get("due_before"),
-            expiring_before=data.get("expiring_before"),
-        )
+        entries = selectors.shared_with_me(reader=signed_in_user(request), **selector_filters(filters.validated_data))
         page = self.paginate_queryset(entries)
         return self.get_paginated_response(SharedEntryOut(page, many=True).data)
 
