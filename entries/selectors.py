@@ -22,6 +22,11 @@ def entry_for_reader(*, reader: User, entry_id: Any) -> Entry:
     )
 
 
+def may_change(*, reader: User, entry: Entry) -> bool:
+    """Whether READER, who can see ENTRY, may change it: their own, or shared to write."""
+    return entry.owner_id == reader.id or Entry.objects.editable_by(reader).filter(id=entry.id).exists()
+
+
 def descendant_ids(owner: User, category_id: uuid.UUID) -> list[uuid.UUID]:
     """CATEGORY_ID and all its sub-categories (one query)."""
     children: dict[Any, list[uuid.UUID]] = {}

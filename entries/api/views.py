@@ -154,7 +154,7 @@ class EntryViewSet(GenericViewSet[Entry]):
     def _change(self, request: Request, pk: str, *, partial: bool) -> Response:
         reader = signed_in_user(request)
         current = selectors.entry_for_reader(reader=reader, entry_id=pk)  # 404 first
-        if current.owner_id != reader.id and not Entry.objects.editable_by(reader).filter(id=pk).exists():
+        if not selectors.may_change(reader=reader, entry=current):
             raise exceptions.PermissionDenied("You can read this entry but not change it.")  # before If-Match
         expected = if_match_version(request, required=True)
         data = EntryChangeIn(data=request.data, partial=partial)

@@ -72,7 +72,7 @@ def _readable(entry: Entry, request: HttpRequest) -> tuple[str, dict[str, Any]]:
 def edit_entry(request: HttpRequest, entry_id: str) -> HttpResponse:
     user = actor(request)
     entry = selectors.entry_for_reader(reader=user, entry_id=entry_id)
-    if not Entry.objects.editable_by(user).filter(id=entry.id).exists():
+    if not selectors.may_change(reader=user, entry=entry):
         raise Http404
     form_class = FORMS[entry.type]
     tree = category_tree(user)

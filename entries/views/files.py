@@ -45,7 +45,7 @@ def _gallery(request: HttpRequest, entry_id: str) -> HttpResponse:
     context = {
         "entry": entry,
         "attachments": attachments,
-        "can_edit": Entry.objects.editable_by(user).filter(id=entry.id).exists() and entry.status != "deleted",
+        "can_edit": selectors.may_change(reader=user, entry=entry) and entry.status != "deleted",
         "poll": polls + 1 if pending and polls < MAX_POLLS else None,
         "inline_types": INLINE_TYPES,
         "image_types": IMAGE_TYPES,

@@ -31,7 +31,7 @@ def history(request: HttpRequest, entry_id: str) -> HttpResponse:
         "entry": entry,
         "type_info": TYPES[entry.type],
         "versions": entry_history(reader=user, entry=entry),
-        "can_edit": Entry.objects.editable_by(user).filter(id=entry.id).exists(),
+        "can_edit": selectors.may_change(reader=user, entry=entry),
     }
     return render(request, "entries/history.html", context)
 

@@ -99,7 +99,7 @@ def entry_list(request: HttpRequest) -> HttpResponse:
 def entry_detail(request: HttpRequest, entry_id: str) -> HttpResponse:
     user = actor(request)
     entry = selectors.entry_for_reader(reader=user, entry_id=entry_id)
-    can_edit = Entry.objects.editable_by(user).filter(id=entry.id).exists()
+    can_edit = selectors.may_change(reader=user, entry=entry)
     is_owner = entry.owner_id == user.id
     context = {
         "entry": entry,
