@@ -17,7 +17,8 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, TrigramWordSimilarity
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import BooleanField, QuerySet
+from django.db.models.expressions import RawSQL
 
 from accounts.models import User
 from entries.models import Entry, Tag
@@ -74,21 +75,6 @@ def _prefix(q: str) -> tuple[str, str] | None:
     return None
 
 
-def build_query(q: str, config: str) -> SearchQuery:
-    """websearch syntax for the whole text, plus its last word as a prefix while typing:
-    "lisbon tra" matches "Lisbon travel" (the last word as typed, or as a prefix)."""
-    query = SearchQuery(q, search_type="websearch", config=config)
-    if (prefix := _prefix(q)) is not None:
-        head, word = prefix
-        word_query = SearchQuery(f"{word}:*", search_type="raw", config=config)
-        query = (
-            query | (SearchQuery(head, search_type="websearch", config=config) & word_query)
-            if head
-            else query | word_query
-        )
-    return query
-
-
 def _marked(text: str | None) -> str:
     """Escape a headline for HTML, then turn the sentinels ts_headline put round hits into <mark>."""
     return html.escape(text or "").replace(_MARK_START, "<mark>").replace(_MARK_END, "</mark>")
@@ -96,13 +82,14 @@ def _marked(text: str | None) -> str:
 
 def search_entries(*, reader: User, q: str, page: int = 1, page_size: int = 20, **filters: Any) -> SearchPage:
     config = reader.search_language or "english"
-    query = build_query(q, config)
+    tsquery_sql, tsquery_params = _tsquery_sql(q, config)
     scope = entries_for_reader(reader=reader, **filters)
     # The reader's matches, at most CANDIDATES + 1 of them (a common word stops there). The
     # ORM builds this part: it carries the reader's scope and filters.
-    candidates = scope.filter(search_vector=query).order_by().values("id")[: CANDIDATES + 1]
+    # The SQL is constant (see _tsquery_sql); the words typed are parameters.
+    matches = RawSQL(f"entries_entry.search_vector @@ {tsquery_sql}", tsquery_params, output_field=BooleanField())  # noqa: S611
+    candidates = scope.filter(matches).order_by().values("id")[: CANDIDATES + 1]
     candidates_sql, candidates_params = candidates.query.sql_with_params()
-    tsquery_sql, tsquery_params = _tsquery_sql(q, config)
     offset = (page - 1) * page_size
     with connection.cursor() as cursor:
         # One statement ranks the candidates, counts them and cuts the page. Hand-written:
@@ -147,7 +134,8 @@ _SNIPPET_OPTIONS = f"StartSel={_MARK_START}, StopSel={_MARK_END}, MaxWords=35, M
 
 
 def _tsquery_sql(q: str, config: str) -> tuple[str, list[Any]]:
-    """The same query as build_query(), as SQL for the hand-written statements."""
+    """websearch syntax for the whole text, plus its last word as a prefix while typing:
+    "lisbon tra" matches "Lisbon travel" (the last word as typed, or as a prefix)."""
     sql, params = "websearch_to_tsquery(%s::regconfig, %s)", [config, q]
     if (prefix := _prefix(q)) is not None:
         head, word = prefix
