@@ -165,6 +165,9 @@ def clean_cache() -> Iterator[None]:
     yield
     from django.core.cache import cache
 
+    from personalpod import metrics
+
+    metrics.discard_pending()
     prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
     if settings.CACHES["default"]["BACKEND"].endswith("RedisCache") and prefix:
         client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]

@@ -44,6 +44,7 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 LIGHT_RATE = float(os.environ.get("BENCH_LIGHT_RATE", "10"))
 WRITERS = 10
 THREADS = int(os.environ.get("BENCH_THREADS", "4"))
+WORKER_PROCESSES = int(os.environ.get("BENCH_WORKER_PROCESSES", "2"))
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_SIZES", "100,1000,10000,100000").split(","))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "30"))
 THROUGHPUT_CHANGES = 3000
@@ -319,7 +320,7 @@ def measure_latency(rate: float, seconds: float) -> dict[str, Any]:
     log = (ROOT / ".data" / "bench-mirror-worker.log").open("wb")
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "--app", "personalpod", "worker", "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
-         "--concurrency", "2", "--hostname", f"bench-{run_id}@%h", "--without-gossip", "--without-mingle"],
+         "--concurrency", str(WORKER_PROCESSES), "--hostname", f"bench-{run_id}@%h", "--without-gossip", "--without-mingle"],
         cwd=ROOT, env={**os.environ, "DATABASE_URL": os.environ["DATABASE_URL"]}, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
@@ -373,7 +374,7 @@ def measure_latency(rate: float, seconds: float) -> dict[str, Any]:
         "achieved_rate": round(total / elapsed, 1),
         "late_writes": sum(late),
         "writer_threads": THREADS,
-        "worker_processes": 2,
+        "worker_processes": WORKER_PROCESSES,
         "batch_size": settings.SYNC_PUBLISH_BATCH_SIZE,
         "latency": percentiles(latencies),
     }

@@ -13,7 +13,6 @@ import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
@@ -171,6 +170,10 @@ class EntryQuerySet(models.QuerySet["Entry"]):
         """Entries USER may read: their own and those shared with them by a live share."""
         return self.filter(Q(owner=user) | self._shared_with(user))
 
+    def shared_with(self, user: Any) -> EntryQuerySet:
+        """Entries of others that USER may read through a live share."""
+        return self.filter(self._shared_with(user)).exclude(owner=user)
+
     def editable_by(self, user: Any) -> EntryQuerySet:
         """Entries USER may change: their own and those shared with them to write (or administer)."""
         return self.filter(Q(owner=user) | self._shared_with(user, WRITE_PERMISSIONS))
@@ -189,6 +192,9 @@ class EntryQuerySet(models.QuerySet["Entry"]):
 
 
 class Entry(TimestampedModel):
+    # No index of its own: every read is one reader's (entry_owner_created). A table-wide
+    # index on it made the planner read all vaults newest first to find one user's newest.
+    created_at = models.DateTimeField(auto_now_add=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="entries")
     type = models.CharField(max_length=16, choices=EntryType.choices)
     title = models.CharField(max_length=TITLE_MAX_LENGTH)
@@ -230,8 +236,8 @@ class Entry(TimestampedModel):
             # The search index is created by migration 0006 (not declared here): GIN on
             # (owner_id, search_vector) through btree_gin, which measured fastest for
             # one-user searches (docs/benchmarks/search.md); a plain GIN where btree_gin is
-            # not installed (the embedded PostgreSQL).
-            GinIndex(fields=["title"], opclasses=["gin_trgm_ops"], name="entry_title_trigram"),
+            # not installed (the embedded PostgreSQL). The trigram index on titles for "did
+            # you mean" is made the same way, on (owner_id, title), by migration 0011.
         ]
         constraints: ClassVar = [
             models.CheckConstraint(condition=Q(type__in=EntryType.values), name="entry_type_known"),

@@ -12,12 +12,12 @@ import html
 import json
 import re
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, TrigramWordSimilarity
 from django.db import connection, transaction
-from django.db.models import BooleanField, QuerySet
+from django.db.models import BooleanField, FloatField, QuerySet
 from django.db.models.expressions import RawSQL
 
 from accounts.models import User
@@ -60,7 +60,8 @@ class SearchPage:
     shared: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain JSON-ready values (ids as strings), for the API and the search cache."""
+        return {**vars(self), "results": [{**vars(hit), "id": str(hit.id)} for hit in self.results]}
 
 
 def clean_query(q: str) -> str:
@@ -83,25 +84,18 @@ def _marked(text: str | None) -> str:
 def search_entries(*, reader: User, q: str, page: int = 1, page_size: int = 20, **filters: Any) -> SearchPage:
     config = reader.search_language or "english"
     tsquery_sql, tsquery_params = _tsquery_sql(q, config)
-    scope = entries_for_reader(reader=reader, **filters)
-    # The reader's matches, at most CANDIDATES + 1 of them (a common word stops there). The
-    # ORM builds this part: it carries the reader's scope and filters.
-    # The SQL is constant (see _tsquery_sql); the words typed are parameters.
-    matches = RawSQL(f"entries_entry.search_vector @@ {tsquery_sql}", tsquery_params, output_field=BooleanField())  # noqa: S611
-    candidates = scope.filter(matches).order_by().values("id")[: CANDIDATES + 1]
-    candidates_sql, candidates_params = candidates.query.sql_with_params()
+    candidates = _candidates(reader, filters, tsquery_sql, tsquery_params)
     offset = (page - 1) * page_size
     with connection.cursor() as cursor:
-        # One statement ranks the candidates, counts them and cuts the page. Hand-written:
-        # building it through the ORM cost more than running it.
+        # One statement ranks the candidates, counts them and cuts the page.
         cursor.execute(
-            _RANKED.format(tsquery=tsquery_sql, candidates=candidates_sql),
-            [WEIGHTS, *tsquery_params, *candidates_params, page_size + 1, offset],
+            _RANKED.format(candidates=" UNION ALL ".join(f"({sql})" for sql, _ in candidates)),
+            [*(param for _, params in candidates for param in params), page_size + 1, offset],
         )
         rows = cursor.fetchall()
     if not rows:
         if page == 1:
-            return _fuzzy(reader, q, scope, page_size, config)
+            return _fuzzy(reader, q, entries_for_reader(reader=reader, **filters), page_size, config)
         return SearchPage([], 0, False, False)
     total = rows[0][2]
     ranked = [(entry_id, rank) for entry_id, rank, _ in rows[:page_size]]
@@ -115,11 +109,57 @@ def search_entries(*, reader: User, q: str, page: int = 1, page_size: int = 20, 
     )
 
 
+# How the matches are found (DESIGN.md, "Search"). Through the GIN index, a query costs
+# about the length of its words' posting lists across every vault: cheap for a rare word,
+# and 40-60 ms for two common words in a 1,000,000-entry table, however few rows are
+# wanted. Reading the reader's newest entries and testing each costs about a microsecond
+# a row and stops at the CANDIDATES+1st match: cheap exactly when the words are common.
+# A probe of the newest PROBE_ROWS entries measures how common they are; if the matches
+# are dense enough to be met within STREAM_ROWS rows, the entries are read newest first,
+# otherwise the index is used (docs/benchmarks/search.md has the measurements).
+PROBE_ROWS = 2000
+STREAM_ROWS = 40_000
+
+
+def _candidates(
+    reader: User, filters: dict[str, Any], tsquery_sql: str, tsquery_params: list[Any]
+) -> list[tuple[str, tuple[Any, ...]]]:
+    """The SQL for at most CANDIDATES + 1 matches, each row (id, updated_at, rank)."""
+    # ts_match_vq is the function behind @@: the planner cannot take it to the GIN index,
+    # so it filters rows read another way; `@@` itself lets the planner use the index.
+    by_index = RawSQL(f"entries_entry.search_vector @@ {tsquery_sql}", tsquery_params, BooleanField())  # noqa: S611
+    by_row = RawSQL(f"ts_match_vq(entries_entry.search_vector, {tsquery_sql})", tsquery_params, BooleanField())  # noqa: S611
+    rank = RawSQL(  # noqa: S611
+        f"ts_rank(%s::real[], entries_entry.search_vector, {tsquery_sql})", [WEIGHTS, *tsquery_params], FloatField()
+    )
+    own = entries_for_reader(reader=reader, whose="own", **filters).order_by("-created_at")
+    if _dense(own, by_row):
+        parts = [
+            own.filter(by_row),
+            entries_for_reader(reader=reader, whose="shared", **filters).filter(by_row).order_by(),
+        ]
+    else:
+        parts = [entries_for_reader(reader=reader, **filters).filter(by_index).order_by()]
+    return [
+        part.annotate(rank=rank).values("id", "updated_at", "rank")[: CANDIDATES + 1].query.sql_with_params()
+        for part in parts
+    ]
+
+
+def _dense(own: QuerySet[Entry], by_row: RawSQL) -> bool:
+    """Whether reading the reader's entries newest first finds the candidates within
+    STREAM_ROWS rows, judged from the newest PROBE_ROWS (all of them in a small vault)."""
+    probe_sql, probe_params = own.annotate(hit=by_row).values("hit")[:PROBE_ROWS].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FILTER (WHERE hit), count(*) FROM ({probe_sql}) probe", probe_params)  # noqa: S608
+        hits, read = cursor.fetchone()
+    return bool(read < PROBE_ROWS or hits * STREAM_ROWS >= (CANDIDATES + 1) * read)
+
+
 _RANKED = """
-    SELECT entry.id, ts_rank(%s::real[], entry.search_vector, {tsquery}) AS rank, count(*) OVER () AS total
-    FROM entries_entry entry
-    WHERE entry.id IN ({candidates})
-    ORDER BY rank DESC, entry.updated_at DESC, entry.id
+    SELECT id, rank, count(*) OVER () AS total
+    FROM ({candidates}) candidate
+    ORDER BY rank DESC, updated_at DESC, id
     LIMIT %s OFFSET %s
 """
 _HEADLINES = """

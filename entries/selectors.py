@@ -54,8 +54,16 @@ def entries_for_reader(
     updated_before: datetime | None = None,
     due_before: datetime | None = None,
     expiring_before: datetime | None = None,
+    whose: str = "all",
 ) -> QuerySet[Entry]:
-    entries = Entry.objects.visible_to(reader)
+    """The entries READER may read, filtered. WHOSE narrows them to the reader's own
+    ("own") or to those shared with them ("shared"); search reads the two apart."""
+    if whose == "own":
+        entries = Entry.objects.filter(owner=reader)
+    elif whose == "shared":
+        entries = Entry.objects.shared_with(reader)
+    else:
+        entries = Entry.objects.visible_to(reader)
     statuses = list(statuses)
     # By default the trash is out of sight, as in every notes app.
     entries = entries.filter(status__in=statuses) if statuses else entries.exclude(status=Status.DELETED)

@@ -2,7 +2,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import beat_init
+from celery.signals import beat_init, worker_process_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "personalpod.settings.local")
 
@@ -17,6 +17,14 @@ app.autodiscover_tasks(["personalpod"])
 def _heartbeat_on_start(sender: Any, **kwargs: Any) -> None:
     # Report beat as alive as soon as it starts, not one interval later.
     sender.app.send_task("personalpod.tasks.heartbeat_task")
+
+
+@worker_process_shutdown.connect
+def _send_counts(**kwargs: Any) -> None:
+    # Pool processes leave without running atexit hooks: send what metrics still hold.
+    from personalpod import metrics
+
+    metrics.flush()
 
 
 def enqueue(task_name: str, *args: Any) -> None:

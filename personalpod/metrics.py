@@ -3,14 +3,20 @@
 Counters and histograms are kept in Redis hashes, so every web and worker process adds to
 the same numbers. Gauges (queue lengths, the sync backlog, the database pool) are read when
 /metrics is scraped, from collectors that the apps register. Counting must never fail or
-slow a request: when Redis is away the numbers are dropped for a while.
+slow a request: each process adds up its counts in memory and a background thread sends
+them in one pipeline every METRICS_FLUSH_SECONDS (and before the process reads the numbers,
+and at exit), so a request makes no Redis round trip for them; when Redis is away the
+numbers are dropped for a while.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import logging
+import os
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -97,40 +103,104 @@ def _redis(call: Callable[[Any], Any], what: str) -> Any:
     return result
 
 
+class _Pending:
+    """Counts not yet in Redis, {(hash key, field, is a float): amount}, sent by a thread of this process."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.amounts: dict[tuple[str, str, bool], float] = defaultdict(float)
+        self.owner_pid = 0
+
+    def add(self, key: str, field: str, amount: float) -> None:
+        if self.owner_pid != os.getpid():  # the first count in this process
+            self._start_sender()
+        with self.lock:
+            self.amounts[(key, field, isinstance(amount, float))] += amount
+
+    def _start_sender(self) -> None:
+        with self.lock:
+            if self.owner_pid == os.getpid():
+                return
+            self.owner_pid = os.getpid()
+        threading.Thread(target=self._send_forever, name="metrics-sender", daemon=True).start()
+
+    def discard(self) -> None:
+        with self.lock:
+            self.amounts = defaultdict(float)
+
+    def forget_after_fork(self) -> None:
+        """In a forked child (a Celery pool process): the parent's counts and lock are not its own."""
+        self.lock = threading.Lock()
+        self.amounts = defaultdict(float)
+        self.owner_pid = 0
+
+    def _send_forever(self) -> None:
+        while True:
+            time.sleep(settings.METRICS_FLUSH_SECONDS)
+            self.send()
+
+    def send(self) -> None:
+        with self.lock:
+            amounts, self.amounts = self.amounts, defaultdict(float)
+        if not amounts:
+            return
+
+        def write(client: Any) -> None:
+            pipe = client.pipeline(transaction=False)
+            for (key, field, is_float), amount in amounts.items():
+                if is_float:
+                    pipe.hincrbyfloat(key, field, amount)
+                else:
+                    pipe.hincrby(key, field, int(amount))
+            pipe.execute()
+
+        _redis(write, f"{len(amounts)} counts")
+
+
+_pending = _Pending()
+atexit.register(_pending.send)
+os.register_at_fork(after_in_child=_pending.forget_after_fork)
+
+
+def flush() -> None:
+    """Send this process's counts now (a process about to end)."""
+    _pending.send()
+
+
+def discard_pending() -> None:
+    """Drop the counts this process has not sent yet (tests start each from zero)."""
+    _pending.discard()
+
+
 def incr(name: str, amount: int = 1, **labels: str) -> None:
-    field = name + _labels(dict(sorted(labels.items())))
-    _redis(lambda client: client.hincrby(cache.make_key(_KEY), field, amount), f"counter {field}")
+    _pending.add(cache.make_key(_KEY), name + _labels(dict(sorted(labels.items()))), amount)
 
 
 def counters() -> dict[str, int]:
+    _pending.send()
     raw = _redis(lambda client: client.hgetall(cache.make_key(_KEY)), "reading counters") or {}
     return {key.decode(): int(value) for key, value in raw.items()}
 
 
 def observe(name: str, values: Iterable[float], *, counter: str | None = None, **labels: str) -> None:
-    """Add VALUES (seconds) to histogram NAME, and their number to COUNTER, in one round trip."""
+    """Add VALUES (seconds) to histogram NAME, and their number to COUNTER."""
     buckets = HISTOGRAMS[name][1]
     base = sorted(labels.items())
     key = cache.make_key(_HISTOGRAM_KEY)
     values = list(values)
-
-    def write(client: Any) -> None:
-        pipe = client.pipeline(transaction=False)
-        if counter:
-            pipe.hincrby(cache.make_key(_KEY), counter, len(values))
-        for value in values:
-            bucket = next((le for le in buckets if value <= le), None)
-            if bucket is not None:
-                pipe.hincrby(key, json.dumps([name, base, bucket]), 1)
-            pipe.hincrbyfloat(key, json.dumps([name, base, "sum"]), value)
-            pipe.hincrby(key, json.dumps([name, base, "count"]), 1)
-        pipe.execute()
-
-    _redis(write, f"histogram {name}")
+    if counter:
+        _pending.add(cache.make_key(_KEY), counter, len(values))
+    for value in values:
+        bucket = next((le for le in buckets if value <= le), None)
+        if bucket is not None:
+            _pending.add(key, json.dumps([name, base, bucket]), 1)
+        _pending.add(key, json.dumps([name, base, "sum"]), float(value))
+        _pending.add(key, json.dumps([name, base, "count"]), 1)
 
 
 def histograms() -> dict[tuple[str, str], dict[Any, float]]:
     """{(name, label string): {bucket upper bound or "sum"/"count": value}}."""
+    _pending.send()
     raw = _redis(lambda client: client.hgetall(cache.make_key(_HISTOGRAM_KEY)), "reading histograms") or {}
     found: dict[tuple[str, str], dict[Any, float]] = defaultdict(dict)
     for field, value in raw.items():

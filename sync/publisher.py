@@ -9,6 +9,7 @@ unpublished (its transaction rolls back) and the next run rewrites the same item
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 import uuid
@@ -41,69 +42,101 @@ class _Behind(Exception):
     """Another worker holds older rows of this user: publishing later ones now would put
     them into the queue out of order."""
 
-    def __init__(self, seq: int) -> None:
+    def __init__(self, user_id: uuid.UUID, seq: int) -> None:
+        self.user_id = user_id
         self.seq = seq
 
 
 @dataclass
 class Batch:
-    changes: list[Change]
+    changes: list[Change]  # published, in (user, seq) order
     item_count: int
+    taken: int  # rows locked, published or not
+    behind: tuple[uuid.UUID, int] | None = None  # a user whose older rows another worker holds
 
 
-def publish_changes(*, user_id: uuid.UUID | str) -> int:
-    """Publish all of the user's unpublished changes, oldest first; return how many."""
-    user_id = uuid.UUID(str(user_id))
+def publish_changes(*, user_id: uuid.UUID | str | None = None) -> int:
+    """Publish the unpublished changes of USER_ID, or of every user when it is None, oldest
+    first; return how many.
+
+    Without a user, a batch mixes users: under load one run writes the changes of many users
+    in one BatchWriteItem, instead of one run (and one round trip) per user.
+    """
+    user = uuid.UUID(str(user_id)) if user_id is not None else None
     published = 0
+    users: set[uuid.UUID] = set()
     while True:
         try:
-            batch = _publish_batch(user_id)
+            batch = _publish_batch(user)
         except _Behind as behind:
-            _wait_for(user_id, behind.seq)
+            _wait_for(behind.user_id, behind.seq)
             continue
         if batch is None:
             break
         published += len(batch.changes)
-        now = timezone.now()
-        metrics.observe(
-            "personalpod_sync_publish_latency_seconds",
-            [max(0.0, (now - change.created_at).total_seconds()) for change in batch.changes],
-            counter="personalpod_sync_published_changes_total",
-        )
-        if len(batch.changes) < settings.SYNC_PUBLISH_BATCH_SIZE:
+        users.update(change.user_id for change in batch.changes)
+        if batch.changes:
+            now = timezone.now()
+            metrics.observe(
+                "personalpod_sync_publish_latency_seconds",
+                [max(0.0, (now - change.created_at).total_seconds()) for change in batch.changes],
+                counter="personalpod_sync_published_changes_total",
+            )
+        if batch.behind is not None:
+            _wait_for(*batch.behind)
+            continue
+        if batch.taken < settings.SYNC_PUBLISH_BATCH_SIZE:
             break  # all there was; a change committed since has a run of its own queued
-    if published:
+    for owner_id in sorted(users):
         try:
-            refresh_hot_caches(user_id)
+            refresh_hot_caches(owner_id)
         except Exception:
-            logger.warning("could not refresh the hot caches of user %s", user_id, exc_info=True)
+            logger.warning("could not refresh the hot caches of user %s", owner_id, exc_info=True)
     return published
 
 
+# Each row comes with its user's oldest unpublished seq, locked or not.
 _TAKE = """
-    SELECT c.*, (SELECT min(o.seq) FROM entries_change o WHERE o.user_id = %s AND o.published_at IS NULL) AS oldest
+    SELECT c.*,
+           (SELECT min(o.seq) FROM entries_change o WHERE o.user_id = c.user_id AND o.published_at IS NULL) AS oldest
     FROM entries_change c
-    WHERE c.user_id = %s AND c.published_at IS NULL
-    ORDER BY c.seq
+    WHERE c.published_at IS NULL {one_user}
+    ORDER BY c.user_id, c.seq
     LIMIT %s
     FOR UPDATE OF c SKIP LOCKED
 """
 
 
-def _publish_batch(user_id: uuid.UUID) -> Batch | None:
+def _publish_batch(user_id: uuid.UUID | None) -> Batch | None:
     with transaction.atomic():
-        # The oldest unpublished row, locked or not, comes in the same statement.
-        changes = list(Change.objects.raw(_TAKE, [user_id, user_id, settings.SYNC_PUBLISH_BATCH_SIZE]))
-        if changes:
-            oldest = changes[0].oldest  # type: ignore[attr-defined]
-        else:  # all locked by others, or none at all
-            unpublished = Change.objects.filter(user_id=user_id, published_at__isnull=True)
-            oldest = unpublished.aggregate(oldest=Min("seq"))["oldest"]
-        if oldest is None:
+        if user_id is None:
+            taken = list(Change.objects.raw(_TAKE.format(one_user=""), [settings.SYNC_PUBLISH_BATCH_SIZE]))
+        else:
+            taken = list(
+                Change.objects.raw(
+                    _TAKE.format(one_user="AND c.user_id = %s"), [user_id, settings.SYNC_PUBLISH_BATCH_SIZE]
+                )
+            )
+        if not taken:
+            if user_id is not None:  # all locked by others, or none at all
+                unpublished = Change.objects.filter(user_id=user_id, published_at__isnull=True)
+                if (oldest := unpublished.aggregate(oldest=Min("seq"))["oldest"]) is not None:
+                    raise _Behind(user_id, oldest)
             return None
-        if not changes or oldest < changes[0].seq:
-            raise _Behind(oldest)
-        devices = list(Device.objects.filter(owner_id=user_id, registered_seq__lt=changes[-1].seq))
+        # A user's rows go out only from their oldest unpublished one: if another worker holds
+        # older rows, publishing these now would put them into the queue out of order.
+        changes: list[Change] = []
+        behind = None
+        for owner_id, group in itertools.groupby(taken, key=lambda change: change.user_id):
+            rows = list(group)
+            if rows[0].oldest < rows[0].seq:  # type: ignore[attr-defined]
+                behind = behind or (owner_id, rows[0].oldest)  # type: ignore[attr-defined]
+                continue
+            changes += rows
+        if not changes:
+            raise _Behind(*behind)  # type: ignore[misc]
+        owners = {change.user_id for change in changes}
+        devices = list(Device.objects.filter(owner_id__in=owners))
         items = queue.items_for(changes, devices)
         try:
             queue.write(items)
@@ -113,8 +146,8 @@ def _publish_batch(user_id: uuid.UUID) -> Batch | None:
         if settings.SYNC_PUBLISH_PAUSE_SECONDS:  # fault injection for tests: a window to kill the worker in
             time.sleep(settings.SYNC_PUBLISH_PAUSE_SECONDS)
         Change.objects.filter(id__in=[change.id for change in changes]).update(published_at=timezone.now())
-    logger.info("published %d changes (%d queue items) of user %s", len(changes), len(items), user_id)
-    return Batch(changes, len(items))
+    logger.info("published %d changes (%d queue items) of %d users", len(changes), len(items), len(owners))
+    return Batch(changes, len(items), len(taken), behind)
 
 
 def _wait_for(user_id: uuid.UUID, seq: int) -> None:
@@ -131,23 +164,12 @@ def _wait_for(user_id: uuid.UUID, seq: int) -> None:
             raise Contended(f"changes of user {user_id} from seq {seq} are held by another worker") from exc
 
 
-def users_with_unpublished_changes() -> list[uuid.UUID]:
-    return list(
-        Change.objects.filter(published_at__isnull=True)
-        .order_by("user_id")
-        .values_list("user_id", flat=True)
-        .distinct()
-    )
-
-
 def publish_everything() -> int:
     """Publish every user's unpublished changes (beat: Redis was down, a worker died, DynamoDB was away)."""
-    total = 0
-    for user_id in users_with_unpublished_changes():
-        try:
-            total += publish_changes(user_id=user_id)
-        except Contended:
-            logger.info("user %s is being published by another worker", user_id)
-        except PublishFailed:
-            logger.warning("could not publish user %s; the next run tries again", user_id, exc_info=True)
-    return total
+    try:
+        return publish_changes()
+    except Contended:
+        logger.info("another worker is publishing; the next run goes on from there")
+    except PublishFailed:
+        logger.warning("could not publish; the next run tries again", exc_info=True)
+    return 0

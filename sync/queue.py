@@ -41,8 +41,12 @@ def sort_key(created_at: datetime, seq: int, device_id: uuid.UUID | str) -> str:
 
 
 def targets(change: Change, devices: Iterable[Device]) -> list[Device]:
-    """The devices that must hear about CHANGE: those registered before it, except where it came from."""
-    return [d for d in devices if d.registered_seq < change.seq and d.id != change.origin_device]
+    """The devices that must hear about CHANGE: its user's, registered before it, except where it came from."""
+    return [
+        d
+        for d in devices
+        if d.owner_id == change.user_id and d.registered_seq < change.seq and d.id != change.origin_device
+    ]
 
 
 def item_for(change: Change, device: Device) -> SyncQueueItem:

@@ -26,10 +26,13 @@ logger = logging.getLogger(__name__)
     max_retries=settings.SYNC_PUBLISH_MAX_RETRIES,
 )
 def publish_changes_task(user_id: str) -> None:
-    """Publish one user's unpublished changes; after the last retry, beat picks them up."""
+    """Publish the changes of USER_ID's write, and with them every other user's pending ones:
+    one run writes them all in mixed batches (sync.publisher). After the last retry, beat
+    picks them up."""
     # From here on, a new write must queue another run: this one may not see it.
-    _forget_queued(user_id)
-    publish_changes(user_id=user_id)
+    _forget_queued()
+    logger.debug("publishing after a write of user %s", user_id)
+    publish_changes()
 
 
 @shared_task(ignore_result=True)
@@ -52,56 +55,57 @@ _broker_breaker = CircuitBreaker(pause_seconds=10.0)
 
 
 def publish_after_commit(user_ids: Iterable[uuid.UUID]) -> None:
-    """Queue a publish for each user whose feed grew (entries.feed.committed_hooks).
+    """Queue a publish run for the users whose feed grew (entries.feed.committed_hooks).
 
     Never runs the publish here when the broker is away: the write has committed, and its
-    rows wait for the beat task instead of holding up the request.
+    rows wait for the beat task instead of holding up the request. One run at a time is
+    queued, for all users: it publishes whatever is pending when it starts.
     """
     from personalpod.celery import app
 
-    for user_id in sorted(user_ids):
-        if app.conf.task_always_eager:
+    user_ids = sorted(user_ids)
+    if app.conf.task_always_eager:
+        for user_id in user_ids:
             try:
                 publish_changes(user_id=user_id)
             except (PublishFailed, Contended):
                 logger.warning("publishing user %s failed; beat will retry", user_id, exc_info=True)
-            continue
-        if not settings.SYNC_ENQUEUE_ON_COMMIT:
-            continue  # tests only: see personalpod/settings/test.py
-        if not _broker_breaker.allows():
-            metrics.incr("personalpod_sync_enqueue_errors_total")
-            continue
-        if not _mark_queued(user_id):
-            continue  # a run is queued and has not started: it will see this change too
-        try:
-            app.send_task("sync.tasks.publish_changes_task", args=[str(user_id)], retry=False)
-        except OperationalError:
-            _broker_breaker.failed()
-            _forget_queued(user_id)
-            metrics.incr("personalpod_sync_enqueue_errors_total")
-            logger.warning("broker unreachable: the changes of user %s wait for the beat task", user_id)
-        else:
-            _broker_breaker.succeeded()
+        return
+    if not user_ids or not settings.SYNC_ENQUEUE_ON_COMMIT:
+        return  # SYNC_ENQUEUE_ON_COMMIT is off in tests only: see personalpod/settings/test.py
+    if not _broker_breaker.allows():
+        metrics.incr("personalpod_sync_enqueue_errors_total")
+        return
+    if not _mark_queued():
+        return  # a run is queued and has not started: it will see these changes too
+    try:
+        app.send_task("sync.tasks.publish_changes_task", args=[str(user_ids[0])], retry=False)
+    except OperationalError:
+        _broker_breaker.failed()
+        _forget_queued()
+        metrics.incr("personalpod_sync_enqueue_errors_total")
+        logger.warning("broker unreachable: the changes of users %s wait for the beat task", user_ids)
+    else:
+        _broker_breaker.succeeded()
 
 
-def _queued_key(user_id: uuid.UUID | str) -> str:
-    return f"sync:publish-queued:{user_id}"
+_QUEUED_KEY = "sync:publish-queued"
 
 
-def _mark_queued(user_id: uuid.UUID) -> bool:
-    """Note that a publish run for the user is queued; False if one already was.
+def _mark_queued() -> bool:
+    """Note that a publish run is queued; False if one already was.
 
-    At 50 writes a second one queued run per user does the work of fifty. The note expires,
-    so a run lost with its worker holds nothing up for long (and beat publishes meanwhile).
+    At 50 writes a second one queued run does the work of fifty. The note expires, so a run
+    lost with its worker holds nothing up for long (and beat publishes meanwhile).
     """
     try:
-        return bool(cache.add(_queued_key(user_id), 1, timeout=settings.SYNC_PUBLISH_QUEUED_SECONDS))
+        return bool(cache.add(_QUEUED_KEY, 1, timeout=settings.SYNC_PUBLISH_QUEUED_SECONDS))
     except Exception:  # noqa: BLE001 - Redis away: queue a run anyway
         return True
 
 
-def _forget_queued(user_id: uuid.UUID | str) -> None:
+def _forget_queued() -> None:
     try:
-        cache.delete(_queued_key(user_id))
+        cache.delete(_QUEUED_KEY)
     except Exception:
-        logger.debug("could not clear the queued-publish note of %s", user_id, exc_info=True)
+        logger.debug("could not clear the queued-publish note", exc_info=True)

@@ -85,13 +85,6 @@ def _still_visible(reader: User, page: dict[str, Any]) -> dict[str, Any]:
 
 
 def _search(reader: User, data: dict[str, Any], filters: dict[str, Any]) -> dict[str, Any]:
-    page = search.search_entries(
-        reader=reader,
-        q=data["q"],
-        page=data["page"],
-        page_size=data["page_size"],
-        **filters,
+    return search.search_entries(
+        reader=reader, q=data["q"], page=data["page"], page_size=data["page_size"], **filters
     ).as_dict()
-    for hit in page["results"]:
-        hit["id"] = str(hit["id"])
-    return page

@@ -217,3 +217,34 @@ def test_cheap_pages_are_not_cached(alice: User, api: APIClient, settings: Any) 
     services.create_entry(actor=alice, type="note", title="Medlar")
     search(api, "medlar")
     assert search(api, "medlar")["cached"] is False
+
+
+def test_the_probe_reads_rows_for_common_words_and_the_index_for_rare_ones(
+    alice: User, bob: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from entries import search as search_module
+    from sharing.services import create_share
+
+    monkeypatch.setattr(search_module, "PROBE_ROWS", 10)
+    for n in range(30):
+        services.create_entry(actor=alice, type="note", title=f"Quince {n}", content="rare" if n == 3 else "")
+    theirs = services.create_entry(actor=bob, type="note", title="Bob's quince", content="rare")
+    create_share(actor=bob, entry_id=theirs.id, grantee="alice")
+    chosen: list[bool] = []
+    dense = search_module._dense
+    monkeypatch.setattr(search_module, "_dense", lambda *args: chosen.append(dense(*args)) or chosen[-1])
+
+    def found(q: str, **filters: Any) -> tuple[set[str], int]:
+        page = search_module.search_entries(reader=alice, q=q, page_size=50, **filters)
+        return {hit.title for hit in page.results}, page.count
+
+    assert found("quince") == ({*(f"Quince {n}" for n in range(30)), "Bob's quince"}, 31)
+    assert found("rare") == ({"Quince 3", "Bob's quince"}, 2)
+    assert chosen == [True, False]  # the newest ten all match; none of them has "rare"
+    # Both ways find the same entries, the shared one included, with the same filters.
+    for way in (True, False):
+        monkeypatch.setattr(search_module, "_dense", lambda *args, way=way: way)
+        assert found("rare") == ({"Quince 3", "Bob's quince"}, 2)
+        assert found("quince", types=["task"]) == (set(), 0)
+        assert found("quince -rare", types=["note"])[1] == 29
+        assert found("quince 1")[0] == {"Quince 1"} | {f"Quince 1{n}" for n in range(10)}

@@ -513,6 +513,8 @@ SEARCH_CACHE_MIN_MS = env.number("SEARCH_CACHE_MIN_MS", 15.0, minimum=0)
 CACHE_TTL_SECONDS = env.integer("CACHE_TTL_SECONDS", 3600, minimum=1)
 # Values cheaper than this to compute are not cached: a hit (a change_seq read and a GetItem)
 # must be at least 3x cheaper than the PostgreSQL work it saves (docs/benchmarks/mirror.md).
+# How often each process sends the counts it has added up to Redis (personalpod/metrics.py).
+METRICS_FLUSH_SECONDS = env.number("METRICS_FLUSH_SECONDS", 1.0, minimum=0.05)
 CACHE_MIN_COMPUTE_MS = env.number("CACHE_MIN_COMPUTE_MS", 25.0, minimum=0)
 
 # The sync queue (sync.publisher): change rows per publish batch, retries of a publish task
@@ -521,7 +523,7 @@ CACHE_MIN_COMPUTE_MS = env.number("CACHE_MIN_COMPUTE_MS", 25.0, minimum=0)
 SYNC_PUBLISH_BATCH_SIZE = env.integer("SYNC_PUBLISH_BATCH_SIZE", 200, minimum=1)
 SYNC_PUBLISH_MAX_RETRIES = env.integer("SYNC_PUBLISH_MAX_RETRIES", 5, minimum=0)
 SYNC_PUBLISH_LOCK_TIMEOUT_SECONDS = env.number("SYNC_PUBLISH_LOCK_TIMEOUT_SECONDS", 10.0, minimum=0.1)
-# Writes queue one publish run per user at a time; the note that one is queued lasts this long.
+# Writes queue one publish run (for all users) at a time; the note that one is queued lasts this long.
 SYNC_PUBLISH_QUEUED_SECONDS = env.integer("SYNC_PUBLISH_QUEUED_SECONDS", 30, minimum=1)
 # Every committed write queues a publish of its feed rows (off only in the test settings).
 SYNC_ENQUEUE_ON_COMMIT = True
