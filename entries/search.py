@@ -85,27 +85,25 @@ def search_entries(*, reader: User, q: str, page: int = 1, page_size: int = 20, 
     config = reader.search_language or "english"
     tsquery_sql, tsquery_params = _tsquery_sql(q, config)
     candidates = _candidates(reader, filters, tsquery_sql, tsquery_params)
-    offset = (page - 1) * page_size
     with connection.cursor() as cursor:
-        # One statement ranks the candidates, counts them and cuts the page.
+        # One statement ranks the candidates, counts them, cuts the page and highlights it.
         cursor.execute(
-            _RANKED.format(candidates=" UNION ALL ".join(f"({sql})" for sql, _ in candidates)),
-            [*(param for _, params in candidates for param in params), page_size + 1, offset],
-        )
+            _PAGE.format(candidates=" UNION ALL ".join(f"({sql})" for sql, _ in candidates), tsquery=tsquery_sql),
+            [*(param for _, params in candidates for param in params), page_size + 1, (page - 1) * page_size,
+             config, *tsquery_params, _TITLE_OPTIONS, config, *tsquery_params, _SNIPPET_OPTIONS],
+        )  # fmt: skip
         rows = cursor.fetchall()
     if not rows:
         if page == 1:
             return _fuzzy(reader, q, entries_for_reader(reader=reader, **filters), page_size, config)
         return SearchPage([], 0, False, False)
-    total = rows[0][2]
-    ranked = [(entry_id, rank) for entry_id, rank, _ in rows[:page_size]]
-    hits, shared = _headlines(ranked, tsquery_sql, tsquery_params, config, reader)
+    hits = [_hit(*row) for row in rows[:page_size]]
     return SearchPage(
         results=hits,
-        count=min(total, CANDIDATES),
-        count_capped=total > CANDIDATES,
+        count=min(rows[0][2], CANDIDATES),
+        count_capped=rows[0][2] > CANDIDATES,
         has_next=len(rows) > page_size,
-        shared=shared,
+        shared=[str(hit.id) for hit, row in zip(hits, rows, strict=False) if row[6] != reader.id],
     )
 
 
@@ -156,18 +154,18 @@ def _dense(own: QuerySet[Entry], by_row: RawSQL) -> bool:
     return bool(read < PROBE_ROWS or hits * STREAM_ROWS >= (CANDIDATES + 1) * read)
 
 
-_RANKED = """
-    SELECT id, rank, count(*) OVER () AS total
-    FROM ({candidates}) candidate
-    ORDER BY rank DESC, updated_at DESC, id
-    LIMIT %s OFFSET %s
-"""
-_HEADLINES = """
-    SELECT id, type, title, fields, owner_id,
-           ts_headline(%s::regconfig, title, {tsquery}, %s),
-           ts_headline(%s::regconfig, content, {tsquery}, %s)
-    FROM entries_entry
-    WHERE id = ANY(%s)
+_PAGE = """
+    WITH page AS (
+        SELECT id, rank, updated_at, count(*) OVER () AS total
+        FROM ({candidates}) candidate
+        ORDER BY rank DESC, updated_at DESC, id
+        LIMIT %s OFFSET %s
+    )
+    SELECT page.id, page.rank, page.total, entry.type, entry.title, entry.fields, entry.owner_id,
+           ts_headline(%s::regconfig, entry.title, {tsquery}, %s),
+           ts_headline(%s::regconfig, entry.content, {tsquery}, %s)
+    FROM page JOIN entries_entry entry ON entry.id = page.id
+    ORDER BY page.rank DESC, page.updated_at DESC, page.id
 """
 _TITLE_OPTIONS = f"StartSel={_MARK_START}, StopSel={_MARK_END}, HighlightAll=true"
 _SNIPPET_OPTIONS = f"StartSel={_MARK_START}, StopSel={_MARK_END}, MaxWords=35, MinWords=15, MaxFragments=2"
@@ -189,30 +187,16 @@ def _tsquery_sql(q: str, config: str) -> tuple[str, list[Any]]:
     return sql, params
 
 
-def _headlines(
-    ranked: list[tuple[uuid.UUID, float]], tsquery_sql: str, tsquery_params: list[Any], config: str, reader: User
-) -> tuple[list[Hit], list[str]]:
-    """Titles and snippets with highlighted hits, for the returned page only; and the ids of
-    the hits that are shared with the reader."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _HEADLINES.format(tsquery=tsquery_sql),
-            [config, *tsquery_params, _TITLE_OPTIONS, config, *tsquery_params, _SNIPPET_OPTIONS,
-             [entry_id for entry_id, _ in ranked]],
-        )  # fmt: skip
-        rows = {row[0]: row for row in cursor.fetchall()}
-    hits, shared = [], []
-    for entry_id, rank in ranked:
-        _, entry_type, title, fields, owner_id, title_marked, snippet = rows[entry_id]
-        if owner_id != reader.id:
-            shared.append(str(entry_id))
-        # ts_headline gives the content's opening words when the hit was elsewhere (title,
-        # tags); a type whose words live in its fields shows those instead.
-        snippet = snippet or ""
-        if _MARK_START not in snippet and (field_text := _field_text(entry_type, json.loads(fields))):
-            snippet = field_text[:240]
-        hits.append(Hit(entry_id, entry_type, title, _marked(title_marked), _marked(snippet), round(rank, 4)))
-    return hits, shared
+def _hit(
+    entry_id: uuid.UUID, rank: float, _total: int, entry_type: str, title: str, fields: str, _owner_id: uuid.UUID,
+    title_marked: str, snippet: str | None,
+) -> Hit:  # fmt: skip
+    # ts_headline gives the content's opening words when the hit was elsewhere (title, tags);
+    # a type whose words live in its fields shows those instead.
+    snippet = snippet or ""
+    if _MARK_START not in snippet and (field_text := _field_text(entry_type, json.loads(fields))):
+        snippet = field_text[:240]
+    return Hit(entry_id, entry_type, title, _marked(title_marked), _marked(snippet), round(rank, 4))
 
 
 def _field_text(entry_type: str, fields: dict[str, Any]) -> str:
