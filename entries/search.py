@@ -17,8 +17,7 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, TrigramWordSimilarity
 from django.db import connection, transaction
-from django.db.models import BooleanField, FloatField, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import QuerySet
 
 from accounts.models import User
 from entries.models import Entry, Tag
@@ -84,7 +83,10 @@ def _marked(text: str | None) -> str:
 def search_entries(*, reader: User, q: str, page: int = 1, page_size: int = 20, **filters: Any) -> SearchPage:
     config = reader.search_language or "english"
     tsquery_sql, tsquery_params = _tsquery_sql(q, config)
-    candidates = _candidates(reader, filters, tsquery_sql, tsquery_params)
+    # Ranked by what the query asks for: ts_rank gives nothing to a query with a NOT in it.
+    wanted = _without_exclusions(q)
+    rank_query = _tsquery_sql(wanted, config) if wanted and wanted != q else None
+    candidates = _candidates(reader, filters, (tsquery_sql, tsquery_params), rank_query)
     with connection.cursor() as cursor:
         # One statement ranks the candidates, counts them, cuts the page and highlights it.
         cursor.execute(
@@ -119,39 +121,61 @@ PROBE_ROWS = 2000
 STREAM_ROWS = 40_000
 
 
-def _candidates(
-    reader: User, filters: dict[str, Any], tsquery_sql: str, tsquery_params: list[Any]
-) -> list[tuple[str, tuple[Any, ...]]]:
+Query = tuple[str, list[Any]]  # a tsquery as SQL and its parameters
+
+
+def _candidates(reader: User, filters: dict[str, Any], match: Query, rank: Query | None) -> list[tuple[str, list[Any]]]:
     """The SQL for at most CANDIDATES + 1 matches, each row (id, updated_at, rank)."""
-    # ts_match_vq is the function behind @@: the planner cannot take it to the GIN index,
-    # so it filters rows read another way; `@@` itself lets the planner use the index.
-    by_index = RawSQL(f"entries_entry.search_vector @@ {tsquery_sql}", tsquery_params, BooleanField())  # noqa: S611
-    by_row = RawSQL(f"ts_match_vq(entries_entry.search_vector, {tsquery_sql})", tsquery_params, BooleanField())  # noqa: S611
-    rank = RawSQL(  # noqa: S611
-        f"ts_rank(%s::real[], entries_entry.search_vector, {tsquery_sql})", [WEIGHTS, *tsquery_params], FloatField()
-    )
-    own = entries_for_reader(reader=reader, whose="own", **filters).order_by("-created_at")
-    if _dense(own, by_row):
-        parts = [
-            own.filter(by_row),
-            entries_for_reader(reader=reader, whose="shared", **filters).filter(by_row).order_by(),
-        ]
+    own = _scope(entries_for_reader(reader=reader, whose="own", **filters))
+    if _dense(own, match):
+        shared = _scope(entries_for_reader(reader=reader, whose="shared", **filters))
+        parts = [(own, _BY_ROW, "ORDER BY created_at DESC"), (shared, _BY_ROW, "")]
     else:
-        parts = [entries_for_reader(reader=reader, **filters).filter(by_index).order_by()]
+        parts = [(_scope(entries_for_reader(reader=reader, **filters)), _BY_INDEX, "")]
+    rank_sql, rank_params = rank or match
     return [
-        part.annotate(rank=rank).values("id", "updated_at", "rank")[: CANDIDATES + 1].query.sql_with_params()
-        for part in parts
+        (
+            template.format(rank=rank_sql, scope=scope_sql, match=match[0], order=order),
+            [WEIGHTS, *rank_params, *scope_params, *match[1], CANDIDATES + 1],
+        )
+        for (scope_sql, scope_params), template, order in parts
     ]
 
 
-def _dense(own: QuerySet[Entry], by_row: RawSQL) -> bool:
+def _scope(entries: QuerySet[Entry]) -> tuple[str, tuple[Any, ...]]:
+    """The SQL of the entries a search may find (visibility and filters: the ORM's part)."""
+    return entries.order_by().values("id", "updated_at", "created_at", "search_vector").query.sql_with_params()
+
+
+# ts_match_vq is the function behind @@: the planner cannot take it to the GIN index, so
+# it tests the rows read another way; `@@` itself lets the planner use the index.
+_BY_ROW = """
+    SELECT id, updated_at, ts_rank(%s::real[], search_vector, {rank}) AS rank
+    FROM ({scope}) entry WHERE ts_match_vq(search_vector, {match}) {order} LIMIT %s
+"""
+_BY_INDEX = """
+    SELECT id, updated_at, ts_rank(%s::real[], search_vector, {rank}) AS rank
+    FROM ({scope}) entry WHERE search_vector @@ {match} {order} LIMIT %s
+"""
+_PROBE = """
+    SELECT count(*) FILTER (WHERE ts_match_vq(search_vector, {match})), count(*)
+    FROM (SELECT search_vector FROM ({scope}) entry ORDER BY created_at DESC LIMIT %s) newest
+"""
+
+
+def _dense(own: tuple[str, tuple[Any, ...]], match: Query) -> bool:
     """Whether reading the reader's entries newest first finds the candidates within
     STREAM_ROWS rows, judged from the newest PROBE_ROWS (all of them in a small vault)."""
-    probe_sql, probe_params = own.annotate(hit=by_row).values("hit")[:PROBE_ROWS].query.sql_with_params()
+    (scope_sql, scope_params), (match_sql, match_params) = own, match
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FILTER (WHERE hit), count(*) FROM ({probe_sql}) probe", probe_params)  # noqa: S608
+        cursor.execute(_PROBE.format(match=match_sql, scope=scope_sql), [*match_params, *scope_params, PROBE_ROWS])
         hits, read = cursor.fetchone()
     return bool(read < PROBE_ROWS or hits * STREAM_ROWS >= (CANDIDATES + 1) * read)
+
+
+def _without_exclusions(q: str) -> str:
+    """Q without its `-word` and `-"some phrase"` parts."""
+    return " ".join(re.sub(r'(?:^|\s)-(?:"[^"]*"?|\S+)', " ", q).split())
 
 
 _PAGE = """

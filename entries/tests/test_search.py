@@ -248,3 +248,12 @@ def test_the_probe_reads_rows_for_common_words_and_the_index_for_rare_ones(
         assert found("quince", types=["task"]) == (set(), 0)
         assert found("quince -rare", types=["note"])[1] == 29
         assert found("quince 1")[0] == {"Quince 1"} | {f"Quince 1{n}" for n in range(10)}
+
+
+def test_a_query_with_an_exclusion_still_ranks_by_its_words(alice: User, api: APIClient) -> None:
+    services.create_entry(actor=alice, type="note", title="Plain note", content="about lisbon")
+    services.create_entry(actor=alice, type="note", title="Lisbon travel insurance")
+    services.create_entry(actor=alice, type="note", title="Lisbon tram tour")
+    body = search(api, "lisbon -tram")
+    assert titles(body) == ["Lisbon travel insurance", "Plain note"]  # the title hit first
+    assert all(hit["rank"] > 0 for hit in body["results"])
