@@ -95,11 +95,8 @@ def publish_changes(*, user_id: uuid.UUID | str | None = None) -> int:
     return published
 
 
-# Each row comes with its user's oldest unpublished seq, locked or not.
 _TAKE = """
-    SELECT c.*,
-           (SELECT min(o.seq) FROM entries_change o WHERE o.user_id = c.user_id AND o.published_at IS NULL) AS oldest
-    FROM entries_change c
+    SELECT c.* FROM entries_change c
     WHERE c.published_at IS NULL {one_user}
     ORDER BY c.user_id, c.seq
     LIMIT %s
@@ -117,22 +114,34 @@ def _publish_batch(user_id: uuid.UUID | None) -> Batch | None:
                     _TAKE.format(one_user="AND c.user_id = %s"), [user_id, settings.SYNC_PUBLISH_BATCH_SIZE]
                 )
             )
+        # Each user's oldest unpublished row, locked or not, read after the rows above are ours
+        # (a statement of its own, so it sees every publish committed meanwhile).
+        unpublished = Change.objects.filter(published_at__isnull=True)
+        oldest = dict(
+            unpublished.filter(user_id__in={change.user_id for change in taken} | ({user_id} if user_id else set()))
+            .values("user_id")
+            .annotate(oldest=Min("seq"))
+            .values_list("user_id", "oldest")
+        )
         if not taken:
-            if user_id is not None:  # all locked by others, or none at all
-                unpublished = Change.objects.filter(user_id=user_id, published_at__isnull=True)
-                if (oldest := unpublished.aggregate(oldest=Min("seq"))["oldest"]) is not None:
-                    raise _Behind(user_id, oldest)
+            if user_id is not None and user_id in oldest:  # all locked by others
+                raise _Behind(user_id, oldest[user_id])
             return None
-        # A user's rows go out only from their oldest unpublished one: if another worker holds
-        # older rows, publishing these now would put them into the queue out of order.
+        # A user's rows go out only as a run of consecutive seqs from their oldest unpublished
+        # one (a user's seqs have no gaps). Two workers locking at the same moment can each
+        # skip a row the other just took (one gets 81, 83-91, the other 82, 92-100): rows past
+        # such a hole, or after older rows another worker holds, would enter the queue out of
+        # order, so they wait for that worker.
         changes: list[Change] = []
         behind = None
         for owner_id, group in itertools.groupby(taken, key=lambda change: change.user_id):
             rows = list(group)
-            if rows[0].oldest < rows[0].seq:  # type: ignore[attr-defined]
-                behind = behind or (owner_id, rows[0].oldest)  # type: ignore[attr-defined]
-                continue
-            changes += rows
+            run = 0
+            while run < len(rows) and rows[run].seq == oldest[owner_id] + run:
+                run += 1
+            changes += rows[:run]
+            if run < len(rows):
+                behind = behind or (owner_id, oldest[owner_id] + run)
         if not changes:
             raise _Behind(*behind)  # type: ignore[misc]
         owners = {change.user_id for change in changes}
