@@ -135,10 +135,10 @@ def _candidates(reader: User, filters: dict[str, Any], match: Query, rank: Query
     rank_sql, rank_params = rank or match
     return [
         (
-            template.format(rank=rank_sql, scope=scope_sql, match=match[0], order=order),
+            _CANDIDATE.format(rank=rank_sql, scope=scope_sql, condition=condition.format(match=match[0]), order=order),
             [WEIGHTS, *rank_params, *scope_params, *match[1], CANDIDATES + 1],
         )
-        for (scope_sql, scope_params), template, order in parts
+        for (scope_sql, scope_params), condition, order in parts
     ]
 
 
@@ -147,18 +147,17 @@ def _scope(entries: QuerySet[Entry]) -> tuple[str, tuple[Any, ...]]:
     return entries.order_by().values("id", "updated_at", "created_at", "search_vector").query.sql_with_params()
 
 
-# ts_match_vq is the function behind @@: the planner cannot take it to the GIN index, so
-# it tests the rows read another way; `@@` itself lets the planner use the index.
-_BY_ROW = """
+# A candidate row. The condition is `ts_match_vq(...)` when rows are read newest first: it
+# is the function behind @@, which the planner cannot take to the GIN index; `@@` itself
+# when the index should be used.
+_CANDIDATE = """
     SELECT id, updated_at, ts_rank(%s::real[], search_vector, {rank}) AS rank
-    FROM ({scope}) entry WHERE ts_match_vq(search_vector, {match}) {order} LIMIT %s
+    FROM ({scope}) entry WHERE {condition} {order} LIMIT %s
 """
-_BY_INDEX = """
-    SELECT id, updated_at, ts_rank(%s::real[], search_vector, {rank}) AS rank
-    FROM ({scope}) entry WHERE search_vector @@ {match} {order} LIMIT %s
-"""
+_BY_ROW = "ts_match_vq(search_vector, {match})"
+_BY_INDEX = "search_vector @@ {match}"
 _PROBE = """
-    SELECT count(*) FILTER (WHERE ts_match_vq(search_vector, {match})), count(*)
+    SELECT count(*) FILTER (WHERE {condition}), count(*)
     FROM (SELECT search_vector FROM ({scope}) entry ORDER BY created_at DESC LIMIT %s) newest
 """
 
@@ -168,7 +167,10 @@ def _dense(own: tuple[str, tuple[Any, ...]], match: Query) -> bool:
     STREAM_ROWS rows, judged from the newest PROBE_ROWS (all of them in a small vault)."""
     (scope_sql, scope_params), (match_sql, match_params) = own, match
     with connection.cursor() as cursor:
-        cursor.execute(_PROBE.format(match=match_sql, scope=scope_sql), [*match_params, *scope_params, PROBE_ROWS])
+        cursor.execute(
+            _PROBE.format(condition=_BY_ROW.format(match=match_sql), scope=scope_sql),
+            [*match_params, *scope_params, PROBE_ROWS],
+        )
         hits, read = cursor.fetchone()
     return bool(read < PROBE_ROWS or hits * STREAM_ROWS >= (CANDIDATES + 1) * read)
 

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -54,7 +54,7 @@ def entries_for_reader(
     updated_before: datetime | None = None,
     due_before: datetime | None = None,
     expiring_before: datetime | None = None,
-    whose: str = "all",
+    whose: Literal["all", "own", "shared"] = "all",
 ) -> QuerySet[Entry]:
     """The entries READER may read, filtered. WHOSE narrows them to the reader's own
     ("own") or to those shared with them ("shared"); search reads the two apart."""

@@ -106,25 +106,13 @@ _TAKE = """
 
 def _publish_batch(user_id: uuid.UUID | None) -> Batch | None:
     with transaction.atomic():
-        if user_id is None:
-            taken = list(Change.objects.raw(_TAKE.format(one_user=""), [settings.SYNC_PUBLISH_BATCH_SIZE]))
-        else:
-            taken = list(
-                Change.objects.raw(
-                    _TAKE.format(one_user="AND c.user_id = %s"), [user_id, settings.SYNC_PUBLISH_BATCH_SIZE]
-                )
-            )
-        # Each user's oldest unpublished row, locked or not, read after the rows above are ours
-        # (a statement of its own, so it sees every publish committed meanwhile).
-        unpublished = Change.objects.filter(published_at__isnull=True)
-        oldest = dict(
-            unpublished.filter(user_id__in={change.user_id for change in taken} | ({user_id} if user_id else set()))
-            .values("user_id")
-            .annotate(oldest=Min("seq"))
-            .values_list("user_id", "oldest")
-        )
+        one_user, params = ("AND c.user_id = %s", [user_id]) if user_id else ("", [])
+        taken = list(Change.objects.raw(_TAKE.format(one_user=one_user), [*params, settings.SYNC_PUBLISH_BATCH_SIZE]))
+        # Read after the rows above are ours, in a statement of its own: it sees every
+        # publish committed meanwhile.
+        oldest = _oldest_unpublished({change.user_id for change in taken} or set(params))
         if not taken:
-            if user_id is not None and user_id in oldest:  # all locked by others
+            if user_id in oldest:  # all locked by others
                 raise _Behind(user_id, oldest[user_id])
             return None
         # A user's rows go out only as a run of consecutive seqs from their oldest unpublished
@@ -157,6 +145,12 @@ def _publish_batch(user_id: uuid.UUID | None) -> Batch | None:
         Change.objects.filter(id__in=[change.id for change in changes]).update(published_at=timezone.now())
     logger.info("published %d changes (%d queue items) of %d users", len(changes), len(items), len(owners))
     return Batch(changes, len(items), len(taken), behind)
+
+
+def _oldest_unpublished(user_ids: set[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Each user's oldest unpublished seq, locked or not."""
+    unpublished = Change.objects.filter(user_id__in=user_ids, published_at__isnull=True)
+    return dict(unpublished.values("user_id").annotate(oldest=Min("seq")).values_list("user_id", "oldest"))
 
 
 def _wait_for(user_id: uuid.UUID, seq: int) -> None:
