@@ -8,20 +8,20 @@ matches, trigram similarity on titles and tags ("did you mean").
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.contrib.postgres.search import SearchQuery, TrigramWordSimilarity
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import QuerySet
 
 from accounts.models import User
-from entries.models import Entry, Tag
-from entries.selectors import entries_for_reader
+from entries.models import Entry
+from entries.selectors import Whose, entries_for_reader
 
 CANDIDATES = 1000
 MAX_QUERY_LENGTH = 500
@@ -54,6 +54,8 @@ class SearchPage:
     suggestion: str | None = None
     fuzzy: bool = False
     filters: dict[str, Any] = field(default_factory=dict)
+    # The reader's change_seq, read before their entries: the version of the vault this page shows.
+    change_seq: int = 0
     # Results the reader sees through a share: a cached page is checked again for these
     # (a share can expire without a write that would make the page stale).
     shared: list[str] = field(default_factory=list)
@@ -86,7 +88,7 @@ def search_entries(*, reader: User, q: str, page: int = 1, page_size: int = 20, 
     # Ranked by what the query asks for: ts_rank gives nothing to a query with a NOT in it.
     wanted = _without_exclusions(q)
     rank_query = _tsquery_sql(wanted, config) if wanted and wanted != q else None
-    candidates = _candidates(reader, filters, (tsquery_sql, tsquery_params), rank_query)
+    candidates, change_seq = _candidates(reader, filters, (tsquery_sql, tsquery_params), rank_query)
     with connection.cursor() as cursor:
         # One statement ranks the candidates, counts them, cuts the page and highlights it.
         cursor.execute(
@@ -97,8 +99,9 @@ def search_entries(*, reader: User, q: str, page: int = 1, page_size: int = 20, 
         rows = cursor.fetchall()
     if not rows:
         if page == 1:
-            return _fuzzy(reader, q, entries_for_reader(reader=reader, **filters), page_size, config)
-        return SearchPage([], 0, False, False)
+            fuzzy = _fuzzy(reader, q, filters, page_size, config)
+            return replace(fuzzy, change_seq=change_seq)
+        return SearchPage([], 0, False, False, change_seq=change_seq)
     hits = [_hit(*row) for row in rows[:page_size]]
     return SearchPage(
         results=hits,
@@ -106,6 +109,7 @@ def search_entries(*, reader: User, q: str, page: int = 1, page_size: int = 20, 
         count_capped=rows[0][2] > CANDIDATES,
         has_next=len(rows) > page_size,
         shared=[str(hit.id) for hit, row in zip(hits, rows, strict=False) if row[6] != reader.id],
+        change_seq=change_seq,
     )
 
 
@@ -124,14 +128,17 @@ STREAM_ROWS = 40_000
 Query = tuple[str, list[Any]]  # a tsquery as SQL and its parameters
 
 
-def _candidates(reader: User, filters: dict[str, Any], match: Query, rank: Query | None) -> list[tuple[str, list[Any]]]:
-    """The SQL for at most CANDIDATES + 1 matches, each row (id, updated_at, rank)."""
-    own = _scope(entries_for_reader(reader=reader, whose="own", **filters))
-    if _dense(own, match):
-        shared = _scope(entries_for_reader(reader=reader, whose="shared", **filters))
-        parts = [(own, _BY_ROW, "ORDER BY created_at DESC"), (shared, _BY_ROW, "")]
+def _candidates(
+    reader: User, filters: dict[str, Any], match: Query, rank: Query | None
+) -> tuple[list[tuple[str, list[Any]]], int]:
+    """The SQL for at most CANDIDATES + 1 matches, each row (id, updated_at, rank); and the
+    reader's change_seq, read by the probe."""
+    own = _scope(reader, "own", filters)
+    dense, change_seq = _probe(reader, own, match)
+    if dense:
+        parts = [(own, _BY_ROW, "ORDER BY created_at DESC"), (_scope(reader, "shared", filters), _BY_ROW, "")]
     else:
-        parts = [(_scope(entries_for_reader(reader=reader, **filters)), _BY_INDEX, "")]
+        parts = [(_scope(reader, "all", filters), _BY_INDEX, "")]
     rank_sql, rank_params = rank or match
     return [
         (
@@ -139,12 +146,42 @@ def _candidates(reader: User, filters: dict[str, Any], match: Query, rank: Query
             [WEIGHTS, *rank_params, *scope_params, *match[1], CANDIDATES + 1],
         )
         for (scope_sql, scope_params), condition, order in parts
-    ]
+    ], change_seq
 
 
-def _scope(entries: QuerySet[Entry]) -> tuple[str, tuple[Any, ...]]:
-    """The SQL of the entries a search may find (visibility and filters: the ORM's part)."""
-    return entries.order_by().values("id", "updated_at", "created_at", "search_vector").query.sql_with_params()
+Scope = tuple[str, tuple[Any, ...]]  # the SQL of the entries a search may find, and its parameters
+
+
+def _scope(reader: User, whose: Whose, filters: dict[str, Any]) -> Scope:
+    """Visibility and filters: the selector's part, as SQL.
+
+    Building it through the ORM cost about 2 ms a search, more than a rare word's SQL. It
+    depends on the filters, not on who reads, so it is built once per filter set for a
+    stand-in reader, whose id is then swapped for the reader's. A category filter is
+    resolved against the reader's own categories, so it is built each time."""
+    if "category" in filters:
+        return _compile(entries_for_reader(reader=reader, whose=whose, **filters))
+    sql, params = _scope_for_anyone(whose, tuple(sorted((key, _hashable(value)) for key, value in filters.items())))
+    return sql, tuple(reader.id if param == _STAND_IN else param for param in params)
+
+
+_STAND_IN = uuid.uuid4()  # a reader id no one has
+
+
+@functools.lru_cache(maxsize=256)
+def _scope_for_anyone(whose: Whose, filters: tuple[tuple[str, Any], ...]) -> Scope:
+    stand_in = User.from_db(None, ["id"], [_STAND_IN])  # as if read from the database: no other field
+    return _compile(entries_for_reader(reader=stand_in, whose=whose, **dict(filters)))
+
+
+def _compile(entries: QuerySet[Entry]) -> Scope:
+    columns = ("id", "type", "title", "owner_id", "updated_at", "created_at", "search_vector")
+    sql, params = entries.order_by().values(*columns).query.sql_with_params()
+    return str(sql), tuple(params)
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
 
 
 # A candidate row. The condition is `ts_match_vq(...)` when rows are read newest first: it
@@ -157,22 +194,25 @@ _CANDIDATE = """
 _BY_ROW = "ts_match_vq(search_vector, {match})"
 _BY_INDEX = "search_vector @@ {match}"
 _PROBE = """
-    SELECT count(*) FILTER (WHERE {condition}), count(*)
+    SELECT count(*) FILTER (WHERE {condition}), count(*),
+           (SELECT change_seq FROM accounts_user WHERE id = %s)
     FROM (SELECT search_vector FROM ({scope}) entry ORDER BY created_at DESC LIMIT %s) newest
 """
 
 
-def _dense(own: tuple[str, tuple[Any, ...]], match: Query) -> bool:
+def _probe(reader: User, own: Scope, match: Query) -> tuple[bool, int]:
     """Whether reading the reader's entries newest first finds the candidates within
-    STREAM_ROWS rows, judged from the newest PROBE_ROWS (all of them in a small vault)."""
+    STREAM_ROWS rows, judged from the newest PROBE_ROWS (all of them in a small vault).
+    The same statement reads the reader's change_seq for the search cache: before the page's
+    entries are read, so a write landing in between leaves the page labelled older, never newer."""
     (scope_sql, scope_params), (match_sql, match_params) = own, match
     with connection.cursor() as cursor:
         cursor.execute(
             _PROBE.format(condition=_BY_ROW.format(match=match_sql), scope=scope_sql),
-            [*match_params, *scope_params, PROBE_ROWS],
+            [*match_params, reader.id, *scope_params, PROBE_ROWS],
         )
-        hits, read = cursor.fetchone()
-    return bool(read < PROBE_ROWS or hits * STREAM_ROWS >= (CANDIDATES + 1) * read)
+        hits, read, change_seq = cursor.fetchone()
+    return bool(read < PROBE_ROWS or hits * STREAM_ROWS >= (CANDIDATES + 1) * read), int(change_seq)
 
 
 def _without_exclusions(q: str) -> str:
@@ -244,56 +284,68 @@ def _split_words(q: str) -> tuple[list[str], list[str]]:
     return wanted, excluded
 
 
-def _fuzzy(reader: User, q: str, scope: QuerySet[Entry], page_size: int, config: str) -> SearchPage:
+def _fuzzy(reader: User, q: str, filters: dict[str, Any], page_size: int, config: str) -> SearchPage:
     """Nothing matched as typed: entries whose title or tags are close to the wanted words
     ("did you mean"), still without any entry that has an excluded word."""
     wanted, excluded = _split_words(q)
     words = " ".join(wanted)
     if len(words) < 3:
         return SearchPage([], 0, False, False)
+    scope_sql, scope_params = _scope(reader, "all", filters)
+    unwanted, unwanted_params = "", []
     if excluded:
-        scope = scope.exclude(search_vector=SearchQuery(" or ".join(excluded), search_type="websearch", config=config))
-    with transaction.atomic(), connection.cursor() as cursor:
-        # %> is index-assisted (entry_title_trigram); 0.4 lets one or two typos through.
-        cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold = 0.4")
-        tags = list(
-            Tag.objects.filter(owner=reader, name__trigram_word_similar=words)
-            .annotate(similarity=TrigramWordSimilarity(words, "name"))
-            .order_by("-similarity")
-            .values_list("id", "name", "similarity")[:5]
-        )
-        # Two index-friendly lookups rather than one OR across a join (which would scan).
-        by_title = list(
-            scope.filter(title__trigram_word_similar=words)
-            .annotate(similarity=TrigramWordSimilarity(words, "title"))
-            .order_by("-similarity", "-updated_at")
-            .values_list("id", "type", "title", "similarity", "owner_id")[:page_size]
-        )
-        by_tag = list(
-            scope.filter(entry_tags__tag_id__in=[tag_id for tag_id, _, _ in tags])
-            .order_by("-updated_at")
-            .values_list("id", "type", "title", "owner_id")[:page_size]
-            if tags
-            else []
-        )
-        others = {row[0] for row in by_title if row[4] != reader.id} | {row[0] for row in by_tag if row[3] != reader.id}
-        best_tag = tags[0][2] if tags else 0.0
-        seen: set[uuid.UUID] = set()
-        close = []
-        for entry_id, kind, title, similarity in [
-            *((i, k, t, s) for i, k, t, s, _ in by_title),
-            *((i, k, t, best_tag) for i, k, t, _ in by_tag),
-        ]:
-            if entry_id not in seen:
-                seen.add(entry_id)
-                close.append((entry_id, kind, title, similarity))
-        close = sorted(close, key=lambda row: -row[3])[:page_size]
-        results = [Hit(i, t, title, html.escape(title), "", round(s, 4)) for i, t, title, s in close]
-    suggestion = _suggest(words, [title for _, _, title, _ in close], [name for _, name, _ in tags])
+        unwanted, unwanted_params = _UNWANTED, [config, " or ".join(excluded)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _FUZZY.format(scope=scope_sql, unwanted=unwanted),
+            [words, reader.id, words,
+             words, *scope_params, words, *unwanted_params, page_size,
+             *scope_params, *unwanted_params, page_size],
+        )  # fmt: skip
+        rows = cursor.fetchall()
+    tag_names = [name for kind, _, _, name, _, _ in rows if kind == "tag"]
+    close: dict[uuid.UUID, tuple[Any, ...]] = {}
+    for kind in ("title", "tagged"):  # an entry's own title similarity first, else its tag's
+        for row in rows:
+            if row[0] == kind:
+                close.setdefault(row[1], row)
+    best = sorted(close.values(), key=lambda row: -row[4])[:page_size]
+    results = [
+        Hit(entry_id, entry_type, title, html.escape(title), "", round(similarity, 4))
+        for _, entry_id, entry_type, title, similarity, _ in best
+    ]
+    suggestion = _suggest(words, [hit.title for hit in results], tag_names)
     if suggestion and excluded:
         suggestion = " ".join([suggestion, *(f"-{word}" for word in excluded)])
-    shared = [str(hit.id) for hit in results if hit.id in others]
+    shared = [str(entry_id) for _, entry_id, _, _, _, owner_id in best if owner_id != reader.id]
     return SearchPage(results, len(results), False, False, suggestion=suggestion, fuzzy=True, shared=shared)
+
+
+# The reader's tags and the titles in scope close to the wanted words, and the entries with
+# those tags, in one statement. %> is index-assisted (entry_owner_title_trigram) and takes
+# its threshold from the session (personalpod/dbconfig.py, SESSION_SETTINGS). Two
+# index-friendly lookups rather than one OR across a join, which would read every entry.
+_FUZZY = """
+    WITH close_tag AS MATERIALIZED (
+        SELECT id, name, word_similarity(%s, name) AS similarity
+        FROM entries_tag WHERE owner_id = %s AND name %%> %s
+        ORDER BY similarity DESC LIMIT 5
+    )
+    SELECT 'tag', NULL::uuid, '', name, similarity, NULL::uuid FROM close_tag
+    UNION ALL (
+        SELECT 'title', id, type, title, word_similarity(%s, title) AS similarity, owner_id
+        FROM ({scope}) entry WHERE title %%> %s {unwanted}
+        ORDER BY similarity DESC, updated_at DESC LIMIT %s
+    ) UNION ALL (
+        SELECT 'tagged', id, type, title, (SELECT max(similarity) FROM close_tag), owner_id
+        FROM ({scope}) entry
+        WHERE id = ANY(ARRAY(
+            SELECT entry_id FROM entries_entrytag WHERE tag_id = ANY(ARRAY(SELECT id FROM close_tag))
+        )) {unwanted}
+        ORDER BY updated_at DESC LIMIT %s
+    )
+"""
+_UNWANTED = "AND NOT search_vector @@ websearch_to_tsquery(%s::regconfig, %s)"
 
 
 def _suggest(words: str, titles: list[str], tags: list[str]) -> str | None:

@@ -6,10 +6,12 @@ search terms can be as private as the entries. A page is served only while its
 once; TTL removes them later (readers check it: DynamoDB Local never expires items).
 If DynamoDB is away, search goes on from PostgreSQL and only the error is counted.
 
-A miss costs no DynamoDB round trip: every page written is also marked in Redis under
-its term and `change_seq` (a key with the same TTL), and only a marked page is read
-from DynamoDB. The marker is a filter, not the cache: if Redis is unreachable the
-lookup goes straight to DynamoDB, and a marker whose item is gone is just a miss.
+A miss costs no DynamoDB round trip, and no PostgreSQL one: every page written is also
+marked in Redis under its term, with its `change_seq` (a key with the same TTL). Only
+when a marker is found is the reader's current `change_seq` read, and only a page marked
+with it is read from DynamoDB; otherwise the search reads the `change_seq` itself, in its
+first statement. The marker is a filter, not the cache: if Redis is unreachable the
+lookup goes to DynamoDB, and a marker whose item is gone or older is just a miss.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from pynamodb.exceptions import PynamoDBException
 
+from accounts.selectors import current_change_seq
 from entries.dynamo import SearchIndexItem
 from personalpod import dynamo, metrics
 
@@ -43,24 +46,32 @@ def _key(user_id: Any, term: str) -> tuple[str, str]:
     return f"USER#{user_id}", f"SEARCH#{SEARCH_TYPE}#{term}"
 
 
-def _marker(term: str, change_seq: int) -> str:
-    return f"search-page:{term}:{change_seq}"
+def _marker(term: str) -> str:
+    return f"search-page:{term}"
 
 
-def _marked(term: str, change_seq: int) -> bool:
-    """False only when Redis says for certain that no page was stored for this version."""
+_UNKNOWN = -1  # Redis cannot say: ask DynamoDB
+
+
+def _marked_seq(term: str) -> int | None:
+    """The change_seq of the page last stored for TERM; None when Redis says for certain
+    that there is none."""
     try:
-        return cache.get(_marker(term, change_seq)) is not None
+        value = cache.get(_marker(term))
     except Exception:  # Redis away: let DynamoDB answer
         logger.debug("search cache marker unreadable", exc_info=True)
-        return True
+        return _UNKNOWN
+    return None if value is None else int(value)
 
 
-def get(user_id: Any, term: str, change_seq: int) -> dict[str, Any] | None:
+def get(user_id: Any, term: str) -> dict[str, Any] | None:
+    """The page stored for TERM, if it shows the reader's vault as it is now."""
     if not dynamo.breaker.allows():
         metrics.incr("personalpod_search_cache_total", outcome="error")
         return None
-    if not _marked(term, change_seq):
+    marked = _marked_seq(term)
+    change_seq = None if marked is None else current_change_seq(user_id)
+    if change_seq is None or marked not in (change_seq, _UNKNOWN):
         metrics.incr("personalpod_search_cache_total", outcome="miss")
         return None
     try:
@@ -120,6 +131,6 @@ def put(user_id: Any, term: str, change_seq: int, page: dict[str, Any]) -> None:
         logger.warning("search cache unreachable; result not cached", exc_info=True)
         return
     try:
-        cache.set(_marker(term, change_seq), 1, timeout=settings.SEARCH_CACHE_TTL_SECONDS)
+        cache.set(_marker(term), change_seq, timeout=settings.SEARCH_CACHE_TTL_SECONDS)
     except Exception:  # without its marker the page is read only while Redis is away
         logger.debug("search cache marker not written", exc_info=True)

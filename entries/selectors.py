@@ -15,6 +15,8 @@ from accounts.models import User
 from entries.models import Category, Entry, EntryTag, EntryVersion, Status, Tag
 from entries.services.common import slugs_for
 
+Whose = Literal["all", "own", "shared"]  # all the entries a reader may read, their own, or shared with them
+
 
 def entry_for_reader(*, reader: User, entry_id: Any) -> Entry:
     return get_object_or_404(
@@ -54,7 +56,7 @@ def entries_for_reader(
     updated_before: datetime | None = None,
     due_before: datetime | None = None,
     expiring_before: datetime | None = None,
-    whose: Literal["all", "own", "shared"] = "all",
+    whose: Whose = "all",
 ) -> QuerySet[Entry]:
     """The entries READER may read, filtered. WHOSE narrows them to the reader's own
     ("own") or to those shared with them ("shared"); search reads the two apart."""

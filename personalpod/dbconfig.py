@@ -66,11 +66,25 @@ def _tls(name: str, config: dict[str, Any], defaults: Defaults, allowed: tuple[s
         raise ConfigError(f"{name}: sslmode verify-full needs DATABASE_SSLROOTCERT (the CA bundle, e.g. RDS's)")
 
 
+# Settings every application connection starts with (libpq's `options`, no round trip).
+# "Did you mean" (entries/search.py) finds close titles and tags with pg_trgm's %> operator,
+# which takes its threshold from the session: 0.4 lets one or two typos through. Set here,
+# a search needs no transaction and no statement to set it. A pooler in front of PostgreSQL
+# must pass startup options on (docs/operations.md).
+SESSION_SETTINGS = {"pg_trgm.word_similarity_threshold": "0.4"}
+
+
+def session_options(existing: str = "") -> str:
+    """libpq's `options` value: EXISTING (from the URL) and SESSION_SETTINGS."""
+    return " ".join([existing, *(f"-c {name}={value}" for name, value in SESSION_SETTINGS.items())]).strip()
+
+
 def database(defaults: Defaults, *, allowed_sslmodes: tuple[str, ...] = ()) -> dict[str, Any]:
     """The `default` database: the application role, pooled."""
     config: dict[str, Any] = env.database("DATABASE_URL")
     _tls("DATABASE_URL", config, defaults, allowed_sslmodes)
     options = config["OPTIONS"]
+    options["options"] = session_options(options.get("options", ""))
     options.setdefault("connect_timeout", env.integer("DATABASE_CONNECT_TIMEOUT", defaults.connect_timeout, minimum=1))
     if env.boolean("DATABASE_POOL", True):
         min_size = env.integer("DATABASE_POOL_MIN_SIZE", defaults.pool_min_size, minimum=0)

@@ -47,16 +47,18 @@ class SearchView(APIView):
         filters = selector_filters(data)
         normalised = {"q": data["q"].lower(), "page": data["page"], "size": data["page_size"], **filters}
         term = search_cache.search_term(reader.id, normalised)
-        change_seq = User.objects.values_list("change_seq", flat=True).get(id=reader.id)
-        page = search_cache.get(reader.id, term, change_seq)
+        page = search_cache.get(reader.id, term)
         cached = page is not None
         if page is not None and page.get("shared"):
             page = _still_visible(reader, page)
         if page is None:
             started = time.perf_counter()
-            page = _search(reader, data, filters)
+            found = search.search_entries(
+                reader=reader, q=data["q"], page=data["page"], page_size=data["page_size"], **filters
+            )
+            page = found.as_dict()
             cost_ms = (time.perf_counter() - started) * 1000
-            search_cache.put_later(reader.id, term, change_seq, page, cost_ms)
+            search_cache.put_later(reader.id, term, found.change_seq, page, cost_ms)
         body: dict[str, Any] = {
             "results": page["results"],
             "next": replace_query_param(request.build_absolute_uri(), "page", data["page"] + 1)
@@ -82,9 +84,3 @@ def _still_visible(reader: User, page: dict[str, Any]) -> dict[str, Any]:
         return page
     results = [hit for hit in page["results"] if hit["id"] not in gone]
     return {**page, "results": results, "count": max(page["count"] - len(gone), len(results))}
-
-
-def _search(reader: User, data: dict[str, Any], filters: dict[str, Any]) -> dict[str, Any]:
-    return search.search_entries(
-        reader=reader, q=data["q"], page=data["page"], page_size=data["page_size"], **filters
-    ).as_dict()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -112,6 +113,20 @@ def test_the_typo_fallback_keeps_exclusions(alice: User, api: APIClient) -> None
     assert titles(body) == ["Travel insurance"]
     assert body["suggestion"] == "travel -tram"
     assert search(api, "lisbon -tram")["results"] == []
+
+
+def test_a_typo_close_to_a_tag_finds_the_tagged_entries(alice: User, api: APIClient) -> None:
+    services.create_entry(actor=alice, type="note", title="Receipts", tags=["groceries"])
+    services.create_entry(actor=alice, type="note", title="Unrelated", tags=["garden"])
+    body = search(api, "grocries")
+    assert titles(body) == ["Receipts"]
+    assert body["suggestion"] == "groceries"
+
+
+def test_connections_start_with_the_typo_threshold() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW pg_trgm.word_similarity_threshold")
+        assert cursor.fetchone()[0] == "0.4"  # read by %> in the typo fallback, no SET needed
 
 
 def test_another_users_entries_never_appear(alice: User, bob: User, api: APIClient) -> None:
@@ -231,8 +246,14 @@ def test_the_probe_reads_rows_for_common_words_and_the_index_for_rare_ones(
     theirs = services.create_entry(actor=bob, type="note", title="Bob's quince", content="rare")
     create_share(actor=bob, entry_id=theirs.id, grantee="alice")
     chosen: list[bool] = []
-    dense = search_module._dense
-    monkeypatch.setattr(search_module, "_dense", lambda *args: chosen.append(dense(*args)) or chosen[-1])
+    probe = search_module._probe
+
+    def recorded(*args: Any) -> tuple[bool, int]:
+        dense, change_seq = probe(*args)
+        chosen.append(dense)
+        return dense, change_seq
+
+    monkeypatch.setattr(search_module, "_probe", recorded)
 
     def found(q: str, **filters: Any) -> tuple[set[str], int]:
         page = search_module.search_entries(reader=alice, q=q, page_size=50, **filters)
@@ -243,7 +264,7 @@ def test_the_probe_reads_rows_for_common_words_and_the_index_for_rare_ones(
     assert chosen == [True, False]  # the newest ten all match; none of them has "rare"
     # Both ways find the same entries, the shared one included, with the same filters.
     for way in (True, False):
-        monkeypatch.setattr(search_module, "_dense", lambda *args, way=way: way)
+        monkeypatch.setattr(search_module, "_probe", lambda *args, way=way: (way, probe(*args)[1]))
         assert found("rare") == ({"Quince 3", "Bob's quince"}, 2)
         assert found("quince", types=["task"]) == (set(), 0)
         assert found("quince -rare", types=["note"])[1] == 29
@@ -257,3 +278,33 @@ def test_a_query_with_an_exclusion_still_ranks_by_its_words(alice: User, api: AP
     body = search(api, "lisbon -tram")
     assert titles(body) == ["Lisbon travel insurance", "Plain note"]  # the title hit first
     assert all(hit["rank"] > 0 for hit in body["results"])
+
+
+@pytest.mark.parametrize("whose", ["all", "own", "shared"])
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"types": ["note", "task"], "statuses": ["archived"], "tags_all": ["Lisbon"], "tags_any": ["a", "b"]},
+     {"created_after": datetime(2026, 1, 1, tzinfo=UTC), "due_before": datetime(2026, 2, 1, tzinfo=UTC)}],
+)  # fmt: skip
+def test_a_scope_compiled_once_for_anyone_is_the_readers_own(
+    alice: User, bob: User, whose: Any, filters: dict[str, Any]
+) -> None:
+    from entries import search as search_module
+    from entries.selectors import entries_for_reader
+
+    def as_text(scope: tuple[str, Any]) -> str:
+        return connection.ops.compose_sql(*scope)  # type: ignore[no-any-return]
+
+    for reader in (alice, bob):
+        fresh = as_text(search_module._compile(entries_for_reader(reader=reader, whose=whose, **filters)))
+        assert as_text(search_module._scope(reader, whose, filters)) == fresh
+        assert reader.id.hex in fresh
+
+
+def test_a_category_scope_is_compiled_for_the_reader(alice: User, bob: User) -> None:
+    from entries import search as search_module
+
+    work = alice.categories.get(name="Work")
+    _, params = search_module._scope(alice, "all", {"category": work.id})
+    assert work.id in params
+    assert alice.id in params
