@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -34,11 +33,6 @@ def activity_for_owner(
     if target_id:
         rows = rows.filter(target_id=target_id)
     return rows
-
-
-def current_change_seq(user_id: Any) -> int:
-    """The version of USER_ID's vault: every write moves it on."""
-    return int(User.objects.filter(id=user_id).values_list("change_seq", flat=True).get())
 
 
 def api_tokens_for(user: User) -> QuerySet[ApiToken]:

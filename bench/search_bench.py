@@ -191,21 +191,26 @@ def timed(fn: Any, repeats: int = REPEATS) -> list[float]:
     return samples
 
 
-def timed_misses_and_floor(user: Any, api_miss: Any, floor: Any) -> tuple[list[float], list[float]]:
+def timed_misses_and_floor(user: Any, api_miss: Any, floor: Any, statements: int) -> tuple[list[float], list[float]]:
     """Time API_MISS and FLOOR in turns, so that both see the machine in the same state (it
     is shared, and its speed drifts from minute to minute). Before each API call the user's
     change_seq moves on (untimed), exactly as a write would make every cached page stale;
     no page is stored meanwhile, so each call is a first search: the API runs the very
     statements the floor replays, and nothing else in PostgreSQL."""
     from django.conf import settings
+    from django.db import connection
     from django.db.models import F
+    from django.test.utils import CaptureQueriesContext
 
     from accounts.models import User
 
     api_samples, floor_samples = [], []
     threshold, settings.SEARCH_CACHE_MIN_MS = settings.SEARCH_CACHE_MIN_MS, float("inf")
     try:
-        api_miss(), floor()  # warm
+        with CaptureQueriesContext(connection) as ran:
+            api_miss()
+        assert len(ran.captured_queries) == statements, "the API ran statements the floor does not replay"
+        floor()
         for n in range(REPEATS):
             User.objects.filter(id=user.id).update(change_seq=F("change_seq") + 1)
             turns = [(api_miss, api_samples), (floor, floor_samples)]
@@ -356,7 +361,7 @@ def measure(dsn: str, user: Any, plan: dict[str, str]) -> dict[str, dict[str, An
             assert response.status_code == 200
             assert response.json()["cached"] is False
 
-        api_samples, floor_samples = timed_misses_and_floor(user, api_miss, _floor(dsn, statements))
+        api_samples, floor_samples = timed_misses_and_floor(user, api_miss, _floor(dsn, statements), len(statements))
         api_times, floor = percentiles(api_samples), percentiles(floor_samples)
         fixed = _search_url(q)
         from django.conf import settings

@@ -159,22 +159,38 @@ def _scope(reader: User, whose: Whose, filters: dict[str, Any]) -> Scope:
     depends on the filters, not on who reads, so it is built once per filter set for a
     stand-in reader, whose id is then swapped for the reader's. A category filter is
     resolved against the reader's own categories, so it is built each time."""
-    if "category" in filters:
+    cached = None
+    if filters.get("category") is None:
+        cached = _scope_for_anyone(whose, tuple(sorted((key, _hashable(value)) for key, value in filters.items())))
+    if cached is None:
         return _compile(entries_for_reader(reader=reader, whose=whose, **filters))
-    sql, params = _scope_for_anyone(whose, tuple(sorted((key, _hashable(value)) for key, value in filters.items())))
-    return sql, tuple(reader.id if param == _STAND_IN else param for param in params)
+    sql, params = cached
+    return sql, _swap(params, _STAND_INS[0], reader.id)
 
 
-# A reader id no one has. Should a future selector pass the reader's id some other way than
-# as a parameter of its own, the swap would miss it and the search would find nothing: it
-# fails closed (and test_a_scope_compiled_once_for_anyone_is_the_readers_own fails).
-_STAND_IN = uuid.uuid4()
+_STAND_INS = (uuid.uuid4(), uuid.uuid4())  # reader ids no one has
 
 
 @functools.lru_cache(maxsize=256)
-def _scope_for_anyone(whose: Whose, filters: tuple[tuple[str, Any], ...]) -> Scope:
-    stand_in = User.from_db(None, ["id"], [_STAND_IN])  # as if read from the database: no other field
-    return _compile(entries_for_reader(reader=stand_in, whose=whose, **dict(filters)))
+def _scope_for_anyone(whose: Whose, filters: tuple[tuple[str, Any], ...]) -> Scope | None:
+    """The scope built for a stand-in reader; None if it depends on the reader in any way
+    but their id as a parameter. It is built for two stand-ins and kept only if the two
+    differ by the id alone (else a swap could miss a reference to the reader)."""
+    first, second = (
+        _compile(entries_for_reader(reader=User.from_db(None, ["id"], [stand_in]), whose=whose, **dict(filters)))
+        for stand_in in _STAND_INS
+    )
+    swapped = (first[0], _swap(first[1], *_STAND_INS))
+    return first if _as_text(swapped) == _as_text(second) else None
+
+
+def _as_text(scope: Scope) -> str:
+    """The statement with its parameters in place (parameters such as Jsonb do not compare)."""
+    return str(connection.ops.compose_sql(*scope))  # type: ignore[attr-defined] # PostgreSQL's operations
+
+
+def _swap(params: tuple[Any, ...], old: uuid.UUID, new: uuid.UUID) -> tuple[Any, ...]:
+    return tuple(new if param == old else param for param in params)
 
 
 def _compile(entries: QuerySet[Entry]) -> Scope:
@@ -184,7 +200,9 @@ def _compile(entries: QuerySet[Entry]) -> Scope:
 
 
 def _hashable(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
+    if isinstance(value, set | frozenset):
+        return tuple(sorted(value))
+    return tuple(value) if isinstance(value, list | tuple) else value
 
 
 # A candidate row. The condition is `ts_match_vq(...)` when rows are read newest first: it
@@ -306,21 +324,20 @@ def _fuzzy(reader: User, q: str, filters: dict[str, Any], page_size: int, config
              *scope_params, *unwanted_params, page_size],
         )  # fmt: skip
         rows = cursor.fetchall()
-    tag_names = [name for kind, _, _, name, _, _ in rows if kind == "tag"]
+    tag_names = [row[3] for row in rows if row[0] == "tag"]
     close: dict[uuid.UUID, tuple[Any, ...]] = {}
-    for kind in ("title", "tagged"):  # an entry's own title similarity first, else its tag's
-        for row in rows:
-            if row[0] == kind:
-                close.setdefault(row[1], row)
+    for row in rows:  # close titles come first: an entry keeps its own title's similarity
+        if row[0] != "tag":
+            close.setdefault(row[1], row)
     best = sorted(close.values(), key=lambda row: -row[4])[:page_size]
     results = [
         Hit(entry_id, entry_type, title, html.escape(title), "", round(similarity, 4))
-        for _, entry_id, entry_type, title, similarity, _ in best
+        for _, entry_id, entry_type, title, similarity, _, _ in best
     ]
     suggestion = _suggest(words, [hit.title for hit in results], tag_names)
     if suggestion and excluded:
         suggestion = " ".join([suggestion, *(f"-{word}" for word in excluded)])
-    shared = [str(entry_id) for _, entry_id, _, _, _, owner_id in best if owner_id != reader.id]
+    shared = [str(entry_id) for _, entry_id, _, _, _, owner_id, _ in best if owner_id != reader.id]
     return SearchPage(results, len(results), False, False, suggestion=suggestion, fuzzy=True, shared=shared)
 
 
@@ -334,19 +351,23 @@ _FUZZY = """
         FROM entries_tag WHERE owner_id = %s AND name %%> %s
         ORDER BY similarity DESC LIMIT 5
     )
-    SELECT 'tag', NULL::uuid, '', name, similarity, NULL::uuid FROM close_tag
-    UNION ALL (
-        SELECT 'title', id, type, title, word_similarity(%s, title) AS similarity, owner_id
-        FROM ({scope}) entry WHERE title %%> %s {unwanted}
-        ORDER BY similarity DESC, updated_at DESC LIMIT %s
-    ) UNION ALL (
-        SELECT 'tagged', id, type, title, (SELECT max(similarity) FROM close_tag), owner_id
-        FROM ({scope}) entry
-        WHERE id = ANY(ARRAY(
-            SELECT entry_id FROM entries_entrytag WHERE tag_id = ANY(ARRAY(SELECT id FROM close_tag))
-        )) {unwanted}
-        ORDER BY updated_at DESC LIMIT %s
-    )
+    SELECT * FROM (
+        SELECT 'tag' AS kind, NULL::uuid, '', name, similarity, NULL::uuid, NULL::timestamptz AS updated_at
+        FROM close_tag
+        UNION ALL (
+            SELECT 'title', id, type, title, word_similarity(%s, title) AS similarity, owner_id, updated_at
+            FROM ({scope}) entry WHERE title %%> %s {unwanted}
+            ORDER BY similarity DESC, updated_at DESC LIMIT %s
+        ) UNION ALL (
+            SELECT 'tagged', id, type, title, (SELECT max(similarity) FROM close_tag), owner_id, updated_at
+            FROM ({scope}) entry
+            WHERE id = ANY(ARRAY(
+                SELECT entry_id FROM entries_entrytag WHERE tag_id = ANY(ARRAY(SELECT id FROM close_tag))
+            )) {unwanted}
+            ORDER BY updated_at DESC LIMIT %s
+        )
+    ) found
+    ORDER BY kind <> 'title', similarity DESC, updated_at DESC
 """
 _UNWANTED = "AND NOT search_vector @@ websearch_to_tsquery(%s::regconfig, %s)"
 

@@ -29,9 +29,9 @@ from django.core.cache import cache
 from django.utils import timezone
 from pynamodb.exceptions import PynamoDBException
 
-from accounts.selectors import current_change_seq
 from entries.dynamo import SearchIndexItem
 from personalpod import dynamo, metrics
+from personalpod.cache import current_version
 
 logger = logging.getLogger(__name__)
 SEARCH_TYPE = "fulltext"
@@ -58,10 +58,10 @@ def _marked_seq(term: str) -> int | None:
     that there is none."""
     try:
         value = cache.get(_marker(term))
-    except Exception:  # Redis away: let DynamoDB answer
+        return None if value is None else int(value)
+    except Exception:  # Redis away, or a value that is not ours: let DynamoDB answer
         logger.debug("search cache marker unreadable", exc_info=True)
         return _UNKNOWN
-    return None if value is None else int(value)
 
 
 def get(user_id: Any, term: str) -> dict[str, Any] | None:
@@ -70,7 +70,7 @@ def get(user_id: Any, term: str) -> dict[str, Any] | None:
         metrics.incr("personalpod_search_cache_total", outcome="error")
         return None
     marked = _marked_seq(term)
-    change_seq = None if marked is None else current_change_seq(user_id)
+    change_seq = None if marked is None else current_version(user_id)
     if change_seq is None or marked not in (change_seq, _UNKNOWN):
         metrics.incr("personalpod_search_cache_total", outcome="miss")
         return None

@@ -75,8 +75,8 @@ SESSION_SETTINGS = {"pg_trgm.word_similarity_threshold": "0.4"}
 
 
 def session_options(existing: str = "") -> str:
-    """libpq's `options` value: EXISTING (from the URL) and SESSION_SETTINGS."""
-    return " ".join([existing, *(f"-c {name}={value}" for name, value in SESSION_SETTINGS.items())]).strip()
+    """libpq's `options` value: SESSION_SETTINGS, then EXISTING (the URL's, which win)."""
+    return " ".join([*(f"-c {name}={value}" for name, value in SESSION_SETTINGS.items()), existing]).strip()
 
 
 def database(defaults: Defaults, *, allowed_sslmodes: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -218,8 +218,38 @@ def test_search_takes_a_bounded_number_of_queries(
 ) -> None:
     for n in range(30):
         services.create_entry(actor=alice, type="note", title=f"Olive {n}", tags=["grove"])
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(2):  # a first search: the probe (and change_seq), the page
         search(api, "olive", page_size=30)
+
+
+def test_a_write_during_a_search_leaves_its_page_labelled_older(
+    alice: User, api: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from entries import search as search_module
+
+    services.create_entry(actor=alice, type="note", title="Persimmon one")
+    probe = search_module._probe
+
+    def probe_then_write(*args: Any) -> tuple[bool, int]:
+        found = probe(*args)
+        monkeypatch.setattr(search_module, "_probe", probe)
+        services.create_entry(actor=alice, type="note", title="Persimmon two")  # lands before the page is read
+        return found
+
+    monkeypatch.setattr(search_module, "_probe", probe_then_write)
+    assert search(api, "persimmon")["count"] == 2  # the page saw the write...
+    again = search(api, "persimmon")  # ...but was stored under the change_seq before it
+    assert (again["cached"], again["count"]) == (False, 2)
+    assert search(api, "persimmon")["cached"] is True
+
+
+def test_a_typo_fallback_lists_an_entry_once_and_keeps_exclusions(alice: User, api: APIClient) -> None:
+    services.create_entry(actor=alice, type="note", title="Groceries list", tags=["groceries"])
+    services.create_entry(actor=alice, type="note", title="Market run", content="milk", tags=["groceries"])
+    body = search(api, "grocries")
+    assert sorted(titles(body)) == ["Groceries list", "Market run"]
+    assert body["results"][0]["title"] == "Groceries list"  # its own title is closer than the tag
+    assert titles(search(api, "grocries -milk")) == ["Groceries list"]
 
 
 def test_a_title_hit_shows_the_opening_words_of_the_content(alice: User, api: APIClient) -> None:
@@ -299,6 +329,33 @@ def test_a_scope_compiled_once_for_anyone_is_the_readers_own(
         fresh = as_text(search_module._compile(entries_for_reader(reader=reader, whose=whose, **filters)))
         assert as_text(search_module._scope(reader, whose, filters)) == fresh
         assert reader.id.hex in fresh
+
+
+def test_a_scope_that_depends_on_the_reader_beyond_their_id_is_not_cached(
+    alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from entries import search as search_module
+    from entries.selectors import entries_for_reader
+
+    search_module._scope_for_anyone.cache_clear()
+    monkeypatch.setattr(
+        search_module,
+        "entries_for_reader",
+        lambda *, reader, **filters: entries_for_reader(reader=reader, **filters).exclude(title=str(reader.id)),
+    )
+    assert search_module._scope_for_anyone("own", ()) is None  # the id as text: a swap would miss it
+    _, params = search_module._scope(alice, "own", {})
+    assert str(alice.id) in params
+    search_module._scope_for_anyone.cache_clear()
+
+
+def test_the_web_search_pages_scope_is_cached(alice: User) -> None:
+    from entries import search as search_module
+
+    search_module._scope_for_anyone.cache_clear()
+    for _ in range(2):
+        search_module.search_entries(reader=alice, q="anything", category=None)
+    assert search_module._scope_for_anyone.cache_info().hits >= 1
 
 
 def test_a_category_scope_is_compiled_for_the_reader(alice: User, bob: User) -> None:

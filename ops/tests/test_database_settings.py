@@ -88,3 +88,11 @@ def test_the_owner_and_backup_urls_must_name_the_same_database(environment: pyte
     with pytest.raises(ConfigError, match="DATABASE_MIGRATE_URL: must name the same server and database"):
         dbconfig.role_database("DATABASE_MIGRATE_URL", default, dbconfig.DEVELOPMENT)
     assert dbconfig.role_database("DATABASE_BACKUP_URL", default, dbconfig.DEVELOPMENT) is None
+
+
+def test_connections_start_with_the_session_settings_and_the_urls_options_win(environment: pytest.MonkeyPatch) -> None:
+    assert dbconfig.database(dbconfig.DEVELOPMENT)["OPTIONS"]["options"] == "-c pg_trgm.word_similarity_threshold=0.4"
+    environment.setenv("DATABASE_URL", URL + "?options=-c%20pg_trgm.word_similarity_threshold%3D0.5")
+    options = dbconfig.database(dbconfig.DEVELOPMENT)["OPTIONS"]["options"]
+    # libpq applies -c settings in order: the URL's, last, win.
+    assert options == "-c pg_trgm.word_similarity_threshold=0.4 -c pg_trgm.word_similarity_threshold=0.5"
