@@ -311,6 +311,7 @@ def compare_layouts(dsn: str, user: Any, plan: dict[str, str]) -> dict[str, dict
     import psycopg
 
     api = _api(user)
+    floors = {cls: _floor(dsn, _search_statements(api, q)) for cls, q in plan.items()}  # the SQL is the same
     samples: dict[str, dict[str, list[float]]] = {}
     for _ in range(LAYOUT_ROUNDS):
         for name in LAYOUTS:
@@ -320,8 +321,7 @@ def compare_layouts(dsn: str, user: Any, plan: dict[str, str]) -> dict[str, dict
                 except psycopg.Error as exc:
                     print(f"layout {name} unavailable here: {exc}".splitlines()[0], flush=True)
                     continue
-            for cls, q in plan.items():
-                floor = _floor(dsn, _search_statements(api, q))
+            for cls, floor in floors.items():
                 samples.setdefault(name, {}).setdefault(cls, []).extend(timed(floor, max(5, REPEATS // LAYOUT_ROUNDS)))
     found = {name: {cls: percentiles(times) for cls, times in by_class.items()} for name, by_class in samples.items()}
     print(f"layouts: {found}", flush=True)

@@ -69,8 +69,8 @@ def _tls(name: str, config: dict[str, Any], defaults: Defaults, allowed: tuple[s
 # Settings every application connection starts with (libpq's `options`, no round trip).
 # "Did you mean" (entries/search.py) finds close titles and tags with pg_trgm's %> operator,
 # which takes its threshold from the session: 0.4 lets one or two typos through. Set here,
-# a search needs no transaction and no statement to set it. A pooler in front of PostgreSQL
-# must pass startup options on (docs/operations.md).
+# a search needs no transaction and no statement to set it. PgBouncer does not pass startup
+# options on: behind it, set this on the role instead (docs/operations.md).
 SESSION_SETTINGS = {"pg_trgm.word_similarity_threshold": "0.4"}
 
 
