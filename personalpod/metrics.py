@@ -73,10 +73,8 @@ class Gauge(NamedTuple):
 collectors: list[Callable[[], Iterable[Gauge]]] = []
 
 
-@functools.cache
 def _client() -> Any:
-    # One client per process: Django makes a new one per call, and building one costs about
-    # a millisecond of CPU (its response-callback table); the connection pool is shared anyway.
+    # The cache's own client (one per process: personalpod.redis_cache).
     return cache._cache.get_client(write=True)  # type: ignore[attr-defined]
 
 

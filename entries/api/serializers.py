@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from entries.models import TITLE_MAX_LENGTH, Category, Entry, EntryType, EntryVersion, Status, Tag
 from entries.selectors import CategoryNode
+from personalpod.serializers import QueryParamsIn
 
 
 class EntryIn(serializers.Serializer[dict[str, Any]]):
@@ -79,7 +80,7 @@ class PasswordGeneratorIn(serializers.Serializer[dict[str, Any]]):
         return attrs
 
 
-class EntryFilterIn(serializers.Serializer[dict[str, Any]]):
+class EntryFilterIn(QueryParamsIn):
     type = serializers.CharField(required=False, help_text="One type or several, comma-separated.")
     status = serializers.CharField(required=False, help_text="Default: everything but the trash.")
     category = serializers.UUIDField(required=False, help_text="Includes its sub-categories.")

@@ -178,7 +178,7 @@ REDIS_URL = env.url("REDIS_URL", "redis://127.0.0.1:6379/0", schemes=("redis", "
 REDIS_TIMEOUT_SECONDS = env.number("REDIS_TIMEOUT_SECONDS", 1.0, minimum=0.1)
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "personalpod.redis_cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.string("CACHE_KEY_PREFIX", "personalpod"),
         "OPTIONS": {
