@@ -196,11 +196,12 @@ def timed(fn: Any, check: Any, repeats: int = REPEATS) -> list[float]:
 def timed_misses_and_floor(
     user: Any, api_miss: Any, is_miss: Any, floor: Any, statements: int
 ) -> tuple[list[float], list[float]]:
-    """Time API_MISS (its response checked by IS_MISS, untimed) and FLOOR in turns, so that both see the machine in the same state (it
-    is shared, and its speed drifts from minute to minute). Before each API call the user's
-    change_seq moves on (untimed), exactly as a write would make every cached page stale;
-    no page is stored meanwhile, so each call is a first search: the API runs the very
-    statements the floor replays, and nothing else in PostgreSQL."""
+    """Time API_MISS (its response checked by IS_MISS, untimed) and FLOOR in turns, so that
+    both see the machine in the same state (it is shared, and its speed drifts from minute
+    to minute). Before each API call the user's change_seq moves on (untimed), exactly as a
+    write would make every cached page stale; no page is stored meanwhile, so each call is a
+    first search: the API runs the very statements the floor replays, and nothing else in
+    PostgreSQL."""
     from django.conf import settings
     from django.db import connection
     from django.db.models import F
