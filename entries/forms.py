@@ -351,7 +351,13 @@ class ListFilters(forms.Form):
 
 
 class SearchFilters(ListFilters):
-    q = forms.CharField(required=False, max_length=500)
+    q = forms.CharField(
+        required=False,
+        max_length=500,
+        error_messages={
+            "max_length": "A search can be at most %(limit_value)d characters; this one has %(show_value)d."
+        },
+    )
 
 
 BULK_ACTIONS = {

@@ -60,13 +60,24 @@ class SearchPage:
     # (a share can expire without a write that would make the page stale).
     shared: list[str] = field(default_factory=list)
 
+    @property
+    def count_display(self) -> str:
+        return display_count(self.count, self.count_capped)
+
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (ids as strings), for the API and the search cache."""
         return {**vars(self), "results": [{**vars(hit), "id": str(hit.id)} for hit in self.results]}
 
 
+def display_count(count: int, capped: bool) -> str:
+    """ "1,000+" when there are more matches than are counted."""
+    return f"{count:,}+" if capped else f"{count:,}"
+
+
 def clean_query(q: str) -> str:
-    return " ".join(q.split())
+    """Whitespace collapsed, and a trailing `*` (the wildcard people type) dropped: the last
+    word is matched as a prefix anyway."""
+    return " ".join(q.split()).rstrip("* ")
 
 
 def _prefix(q: str) -> tuple[str, str] | None:

@@ -37,8 +37,31 @@ class SearchIn(EntryFilterIn):
         return cleaned
 
 
+class SearchHitOut(serializers.Serializer[dict[str, Any]]):
+    id = serializers.UUIDField()
+    type = serializers.CharField()
+    title = serializers.CharField(help_text="Plain text.")
+    title_html = serializers.CharField(help_text="HTML-escaped, the matching words in <mark>.")
+    snippet = serializers.CharField(help_text="HTML-escaped, the matching words in <mark>.")
+    rank = serializers.FloatField()
+
+
+class SearchOut(serializers.Serializer[dict[str, Any]]):
+    """The answer's shape, for the API schema (the view passes its dict through)."""
+
+    results = SearchHitOut(many=True)
+    next = serializers.URLField(allow_null=True)
+    count = serializers.IntegerField(help_text="At most 1,000 are counted.")
+    count_display = serializers.CharField(help_text='"1,000+" when more matched than were counted.')
+    approximate = serializers.BooleanField(
+        help_text="Nothing matched as typed: one page of entries whose titles or tags are close."
+    )
+    suggestion = serializers.CharField(required=False, help_text='"Did you mean": the query with close words.')
+    cached = serializers.BooleanField(help_text="Served from the search cache.")
+
+
 class SearchView(APIView):
-    @extend_schema(parameters=[SearchIn], responses={200: None})
+    @extend_schema(parameters=[SearchIn], responses={200: SearchOut})
     def get(self, request: Request) -> Response:
         params = SearchIn(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -65,7 +88,9 @@ class SearchView(APIView):
             if page["has_next"]
             else None,
             "count": page["count"],
-            "count_display": f"{page['count']:,}+" if page["count_capped"] else f"{page['count']:,}",
+            "count_display": search.display_count(page["count"], page["count_capped"]),
+            # Nothing matched as typed: these are close titles and tags (one page of them).
+            "approximate": page["fuzzy"],
             "cached": cached,
         }
         if page.get("suggestion"):

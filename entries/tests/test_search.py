@@ -59,6 +59,45 @@ def test_searchable_fields_are_found_and_highlighted(alice: User, api: APIClient
     assert "<b>" not in hit["snippet"]  # the entry's own markup never reaches the page as markup
 
 
+def test_a_logins_username_site_and_notes_are_found_and_its_secrets_are_not(alice: User, api: APIClient) -> None:
+    services.create_entry(
+        actor=alice,
+        type="password",
+        title="Work VPN",
+        fields={
+            "username": "quendauser",
+            "url": "https://vpn.pademelon.example/login",
+            "notes": "rotate every marsupial quarter",
+            "secret": "wombatsecret",
+            "totp_seed": "JBSWY3DPEHPK3PXP",
+        },
+    )
+    for word in ("quendauser", "pademelon", "marsupial"):
+        assert titles(search(api, word)) == ["Work VPN"], word
+    assert search(api, "wombatsecret")["results"] == []
+    assert search(api, "JBSWY3DPEHPK3PXP")["results"] == []
+
+
+def test_a_contacts_postal_address_and_phone_number_are_found(alice: User, api: APIClient) -> None:
+    services.create_entry(
+        actor=alice,
+        type="contact",
+        title="Jo",
+        fields={"addresses": ["12 Numbat Street\nPerth"], "phones": ["+61 8 9123 4567"]},
+    )
+    assert titles(search(api, "numbat perth")) == ["Jo"]
+    assert titles(search(api, "9123")) == ["Jo"]
+
+
+def test_keywords_are_words_not_numbers(alice: User, api: APIClient) -> None:
+    entry = services.create_entry(
+        actor=alice, type="note", title="Budget 2026-2027", content="budget 2026-2027 v2 -15 q3 2026-2027"
+    )
+    keywords = api.get(f"/api/v1/entries/{entry.id}/").json()["keywords"]
+    assert keywords[0] == "budget"
+    assert all(any(c.isalpha() for c in word) for word in keywords), keywords
+
+
 def test_the_vector_follows_bulk_updates_tag_renames_and_category_renames(alice: User, api: APIClient) -> None:
     entry = services.create_entry(actor=alice, type="note", title="Before", tags=["oldtag"])
     Entry.objects.filter(id=entry.id).update(title="Kumquat")
@@ -95,6 +134,8 @@ def test_phrase_exclusion_or_and_prefix_queries(alice: User, api: APIClient) -> 
     assert sorted(titles(search(api, "pie or tart"))) == ["Apple red tart", "Red apple pie"]
     assert sorted(titles(search(api, "gre"))) == ["Green apple"]  # as you type
     assert sorted(titles(search(api, "apple ta"))) == ["Apple red tart"]
+    assert sorted(titles(search(api, "gre*"))) == ["Green apple"]  # the wildcard people type
+    assert api.get("/api/v1/search/", {"q": " * "}).json()["error"]["fields"]["q"]
 
 
 def test_a_typo_falls_back_to_similar_titles_with_a_suggestion(alice: User, api: APIClient) -> None:
@@ -102,6 +143,17 @@ def test_a_typo_falls_back_to_similar_titles_with_a_suggestion(alice: User, api:
     body = search(api, "pasport")
     assert titles(body) == ["Passport renewal"]
     assert body["suggestion"] == "passport"
+    assert body["approximate"] is True
+    assert search(api, "passport")["approximate"] is False
+
+
+def test_close_matches_without_a_suggestion_still_say_they_are_approximate(alice: User, api: APIClient) -> None:
+    services.create_entry(actor=alice, type="note", title="Zebracorn one")
+    services.create_entry(actor=alice, type="note", title="Marmalade two")
+    body = search(api, "zebracorn marmalade")  # each word is in one entry: no entry has both
+    assert sorted(titles(body)) == ["Marmalade two", "Zebracorn one"]
+    assert body["approximate"] is True
+    assert "suggestion" not in body
 
 
 def test_the_typo_fallback_keeps_exclusions(alice: User, api: APIClient) -> None:
@@ -365,3 +417,12 @@ def test_a_category_scope_is_compiled_for_the_reader(alice: User, bob: User) -> 
     _, params = search_module._scope(alice, "all", {"category": work.id})
     assert work.id in params
     assert alice.id in params
+
+
+def test_the_schema_describes_the_answer(client: Any) -> None:
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    answer = schema["components"]["schemas"]["SearchOut"]["properties"]
+    assert {"results", "next", "count", "count_display", "approximate", "suggestion", "cached"} <= set(answer)
+    assert set(schema["components"]["schemas"]["SearchHitOut"]["properties"]) == {
+        "id", "type", "title", "title_html", "snippet", "rank"
+    }  # fmt: skip

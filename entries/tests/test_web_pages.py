@@ -267,6 +267,18 @@ def test_search_page_and_suggestions(web: Client, alice: User) -> None:
     assert partial["HX-Push-Url"] == "/search/?q=lisbon"
 
 
+def test_search_page_says_when_results_are_approximate_and_when_a_query_cannot_run(web: Client, alice: User) -> None:
+    note(alice, "Zebracorn one")
+    note(alice, "Marmalade two")
+    close = web.get("/search/", {"q": "zebracorn marmalade"}).content.decode()
+    assert "No exact matches for “zebracorn marmalade”. Close matches:" in close
+    assert "Zebracorn one" in close
+    too_long = web.get("/search/", {"q": "word " * 120}).content.decode()
+    assert "A search can be at most 500 characters; this one has 599." in too_long
+    assert "Search everything" not in too_long
+    assert "Null characters are not allowed" in web.get("/search/", {"q": "a\x00b"}).content.decode()
+
+
 def test_categories_create_rename_move_and_delete(web: Client, alice: User) -> None:
     web.post("/categories/new/", {"name": "Trips", "color": "#30a46c", "icon": "✈"})
     trips = Category.objects.get(owner=alice, name="Trips")

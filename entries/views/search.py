@@ -44,7 +44,8 @@ def suggest(request: HttpRequest) -> HttpResponse:
 @require_GET
 def search_page(request: HttpRequest) -> HttpResponse:
     user = actor(request)
-    data = SearchFilters(request.GET).values()
+    form = SearchFilters(request.GET)
+    data = form.values()
     q = search.clean_query(data.get("q") or "")[: search.MAX_QUERY_LENGTH]
     page_number = min(data.get("page") or 1, MAX_PAGE)
     results = None
@@ -54,6 +55,8 @@ def search_page(request: HttpRequest) -> HttpResponse:
     context = {
         "q": q,
         "search_query": q,
+        # Other bad filters are dropped quietly; a query that cannot be searched is said so.
+        "q_error": form.errors["q"][0] if "q" in form.errors else None,
         "results": results,
         "page_number": page_number,
         "filters": data,
