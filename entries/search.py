@@ -113,12 +113,15 @@ def search_entries(*, reader: User, q: str, page: int = 1, page_size: int = 20, 
             fuzzy = _fuzzy(reader, q, filters, page_size, config)
             return replace(fuzzy, change_seq=change_seq)
         return SearchPage([], 0, False, False, change_seq=change_seq)
-    hits = [_hit(*row) for row in rows[:page_size]]
+    # Pages end with the CANDIDATES-th result, the last one counted (there can be more
+    # candidates: one over, to know the count is capped, and the shared ones).
+    shown = max(0, min(page_size, CANDIDATES - (page - 1) * page_size))
+    hits = [_hit(*row) for row in rows[:shown]]
     return SearchPage(
         results=hits,
         count=min(rows[0][2], CANDIDATES),
         count_capped=rows[0][2] > CANDIDATES,
-        has_next=len(rows) > page_size,
+        has_next=len(rows) > shown and page * page_size < CANDIDATES,
         shared=[str(hit.id) for hit, row in zip(hits, rows, strict=False) if row[6] != reader.id],
         change_seq=change_seq,
     )

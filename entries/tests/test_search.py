@@ -426,3 +426,16 @@ def test_the_schema_describes_the_answer(client: Any) -> None:
     assert set(schema["components"]["schemas"]["SearchHitOut"]["properties"]) == {
         "id", "type", "title", "title_html", "snippet", "rank"
     }  # fmt: skip
+
+
+def test_pages_end_with_the_last_result_counted(alice: User, api: APIClient) -> None:
+    Entry.objects.bulk_create(Entry(owner=alice, type="note", title=f"Pagword item {n}") for n in range(1005))
+    first = search(api, "pagword", page_size=50)
+    assert (first["count"], first["count_display"], len(first["results"])) == (1000, "1,000+", 50)
+    last = search(api, "pagword", page_size=50, page=20)
+    assert len(last["results"]) == 50
+    assert last["next"] is None
+    beyond = search(api, "pagword", page_size=50, page=21)
+    assert (beyond["results"], beyond["count_display"]) == ([], "1,000+")
+    seen = {hit["id"] for page in range(1, 21) for hit in search(api, "pagword", page_size=50, page=page)["results"]}
+    assert len(seen) == 1000
