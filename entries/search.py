@@ -70,7 +70,7 @@ class SearchPage:
 
 
 def display_count(count: int, capped: bool) -> str:
-    """ "1,000+" when there are more matches than are counted."""
+    """The count as shown: "1,000+" when more matched than were counted."""
     return f"{count:,}+" if capped else f"{count:,}"
 
 
