@@ -13,6 +13,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from entries.models import TITLE_MAX_LENGTH, Entry, EntryType, Status
+from entries.search import MAX_QUERY_LENGTH
 from entries.selectors import CategoryNode
 
 LOCAL_DATETIME = "%Y-%m-%dT%H:%M"
@@ -353,7 +354,7 @@ class ListFilters(forms.Form):
 class SearchFilters(ListFilters):
     q = forms.CharField(
         required=False,
-        max_length=500,
+        max_length=MAX_QUERY_LENGTH,
         error_messages={
             "max_length": "A search can be at most %(limit_value)d characters; this one has %(show_value)d."
         },
