@@ -43,6 +43,8 @@ class Hit:
     title_html: str
     snippet: str
     rank: float
+    # Someone else's entry, found through a share.
+    shared: bool = False
 
 
 @dataclass
@@ -116,13 +118,13 @@ def search_entries(*, reader: User, q: str, page: int = 1, page_size: int = 20, 
     # Pages end with the CANDIDATES-th result, the last one counted (there can be more
     # candidates: one over, to know the count is capped, and the shared ones).
     shown = max(0, min(page_size, CANDIDATES - (page - 1) * page_size))
-    hits = [_hit(*row) for row in rows[:shown]]
+    hits = [_hit(*row, reader_id=reader.id) for row in rows[:shown]]
     return SearchPage(
         results=hits,
         count=min(rows[0][2], CANDIDATES),
         count_capped=rows[0][2] > CANDIDATES,
         has_next=len(rows) > shown and page * page_size < CANDIDATES,
-        shared=[str(hit.id) for hit, row in zip(hits, rows, strict=False) if row[6] != reader.id],
+        shared=[str(hit.id) for hit in hits if hit.shared],
         change_seq=change_seq,
     )
 
@@ -272,13 +274,22 @@ _TITLE_OPTIONS = f"StartSel={_MARK_START}, StopSel={_MARK_END}, HighlightAll=tru
 _SNIPPET_OPTIONS = f"StartSel={_MARK_START}, StopSel={_MARK_END}, MaxWords=35, MinWords=15, MaxFragments=2"
 
 
+# The word being typed, as a prefix. A stop word of the reader's language ("the", "me",
+# "to") has no lexeme there, yet starts many words ("theatre", "meeting", "todo"): its
+# prefix is then taken as typed, only lower-cased.
+_STARTS_WITH = (
+    "CASE WHEN numnode(to_tsquery(%s::regconfig, %s)) > 0 THEN to_tsquery(%s::regconfig, %s)"
+    " ELSE to_tsquery('simple', %s) END"
+)
+
+
 def _tsquery_sql(q: str, config: str) -> tuple[str, list[Any]]:
     """websearch syntax for the whole text, plus its last word as a prefix while typing:
     "lisbon tra" matches "Lisbon travel" (the last word as typed, or as a prefix)."""
     sql, params = "websearch_to_tsquery(%s::regconfig, %s)", [config, q]
     if (prefix := _prefix(q)) is not None:
         head, word = prefix
-        word_sql, word_params = "to_tsquery(%s::regconfig, %s)", [config, f"{word}:*"]
+        word_sql, word_params = _STARTS_WITH, [config, f"{word}:*", config, f"{word}:*", f"{word}:*"]
         if head:
             word_sql, word_params = (
                 f"(websearch_to_tsquery(%s::regconfig, %s) && {word_sql})",
@@ -289,15 +300,17 @@ def _tsquery_sql(q: str, config: str) -> tuple[str, list[Any]]:
 
 
 def _hit(
-    entry_id: uuid.UUID, rank: float, _total: int, entry_type: str, title: str, fields: str, _owner_id: uuid.UUID,
-    title_marked: str, snippet: str | None,
+    entry_id: uuid.UUID, rank: float, _total: int, entry_type: str, title: str, fields: str, owner_id: uuid.UUID,
+    title_marked: str, snippet: str | None, *, reader_id: uuid.UUID,
 ) -> Hit:  # fmt: skip
     # ts_headline gives the content's opening words when the hit was elsewhere (title, tags);
     # a type whose words live in its fields shows those instead.
     snippet = snippet or ""
     if _MARK_START not in snippet and (field_text := _field_text(entry_type, json.loads(fields))):
         snippet = field_text[:240]
-    return Hit(entry_id, entry_type, title, _marked(title_marked), _marked(snippet), round(rank, 4))
+    return Hit(
+        entry_id, entry_type, title, _marked(title_marked), _marked(snippet), round(rank, 4), owner_id != reader_id
+    )
 
 
 def _field_text(entry_type: str, fields: dict[str, Any]) -> str:
@@ -345,13 +358,13 @@ def _fuzzy(reader: User, q: str, filters: dict[str, Any], page_size: int, config
             close.setdefault(row[1], row)
     best = sorted(close.values(), key=lambda row: -row[4])[:page_size]
     results = [
-        Hit(entry_id, entry_type, title, html.escape(title), "", round(similarity, 4))
-        for _, entry_id, entry_type, title, similarity, _, _ in best
+        Hit(entry_id, entry_type, title, html.escape(title), "", round(similarity, 4), owner_id != reader.id)
+        for _, entry_id, entry_type, title, similarity, owner_id, _ in best
     ]
     suggestion = _suggest(words, [hit.title for hit in results], tag_names)
     if suggestion and excluded:
         suggestion = " ".join([suggestion, *(f"-{word}" for word in excluded)])
-    shared = [str(entry_id) for _, entry_id, _, _, _, owner_id, _ in best if owner_id != reader.id]
+    shared = [str(hit.id) for hit in results if hit.shared]
     return SearchPage(results, len(results), False, False, suggestion=suggestion, fuzzy=True, shared=shared)
 
 

@@ -37,8 +37,12 @@ logger = logging.getLogger(__name__)
 SEARCH_TYPE = "fulltext"
 
 
+# Moves on whenever a stored page's shape changes, so that no older page is served.
+PAGE_FORMAT = 2
+
+
 def search_term(user_id: Any, normalised: dict[str, Any]) -> str:
-    message = f"{user_id}:{json.dumps(normalised, sort_keys=True, default=str)}".encode()
+    message = f"{user_id}:{PAGE_FORMAT}:{json.dumps(normalised, sort_keys=True, default=str)}".encode()
     return hmac.new(settings.SEARCH_CACHE_SECRET.encode(), message, hashlib.sha256).hexdigest()
 
 

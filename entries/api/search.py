@@ -44,6 +44,7 @@ class SearchHitOut(serializers.Serializer[dict[str, Any]]):
     title_html = serializers.CharField(help_text="HTML-escaped, the matching words in <mark>.")
     snippet = serializers.CharField(help_text="HTML-escaped, the matching words in <mark>.")
     rank = serializers.FloatField()
+    shared = serializers.BooleanField(help_text="Someone else's entry, found through a share.")
 
 
 class SearchOut(serializers.Serializer[dict[str, Any]]):

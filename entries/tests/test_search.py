@@ -138,6 +138,21 @@ def test_phrase_exclusion_or_and_prefix_queries(alice: User, api: APIClient) -> 
     assert api.get("/api/v1/search/", {"q": " * "}).json()["error"]["fields"]["q"]
 
 
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [("the", {"Theatre tickets", "Lisbon theatre"}), ("me", {"Meeting notes"}), ("to", {"Todo list"})],
+)
+def test_a_stop_word_being_typed_matches_as_a_prefix(alice: User, api: APIClient, typed: str, found: set[str]) -> None:
+    for title in ("Theatre tickets", "Meeting notes", "Todo list", "Lisbon theatre", "Lisbon museum"):
+        services.create_entry(actor=alice, type="note", title=title)
+    body = search(api, typed)
+    assert set(titles(body)) == found
+    assert body["approximate"] is False
+    # After other words too; the entries with every word come first.
+    assert titles(search(api, "lisbon the")) == ["Lisbon theatre", "Lisbon museum"]
+    assert "<mark>Theatre</mark> tickets" in [hit["title_html"] for hit in search(api, "the")["results"]]
+
+
 def test_a_typo_falls_back_to_similar_titles_with_a_suggestion(alice: User, api: APIClient) -> None:
     services.create_entry(actor=alice, type="note", title="Passport renewal")
     body = search(api, "pasport")
@@ -424,7 +439,7 @@ def test_the_schema_describes_the_answer(client: Any) -> None:
     answer = schema["components"]["schemas"]["SearchOut"]["properties"]
     assert {"results", "next", "count", "count_display", "approximate", "suggestion", "cached"} <= set(answer)
     assert set(schema["components"]["schemas"]["SearchHitOut"]["properties"]) == {
-        "id", "type", "title", "title_html", "snippet", "rank"
+        "id", "type", "title", "title_html", "snippet", "rank", "shared"
     }  # fmt: skip
 
 

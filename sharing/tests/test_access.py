@@ -174,6 +174,30 @@ def test_an_entry_shared_with_bob_is_in_his_list_and_search_and_nobody_elses(
     assert titles(alice, "/api/v1/search/", q="lisbon") == {"Lisbon apartment wifi", "Lisbon private diary"}
 
 
+def test_search_results_say_which_entries_are_shared(
+    alice: User, bob: User, make_entry: MakeEntry, share: MakeShare, settings: Any
+) -> None:
+    from entries import search_cache
+
+    settings.SEARCH_CACHE_MIN_MS = 0  # cache every page: a cached page says it too
+    entry = make_entry(alice, title="Porto flat keys")
+    make_entry(bob, title="Porto museum list")
+    share(alice, entry["id"], grantee="bob")
+    bob_api = client_for(bob)
+
+    def shared(q: str) -> dict[str, bool]:
+        body = bob_api.get("/api/v1/search/", {"q": q}).json()
+        search_cache.flush()
+        return {row["title"]: row["shared"] for row in body["results"]}
+
+    expected = {"Porto flat keys": True, "Porto museum list": False}
+    assert shared("porto") == expected
+    assert shared("porto") == expected  # from the cache
+    assert shared("prto") == expected  # close matches
+    assert {row["title"]: row["shared"] for row in client_for(alice).get(
+        "/api/v1/search/", {"q": "porto"}).json()["results"]} == {"Porto flat keys": False}  # fmt: skip
+
+
 def test_a_link_grants_no_one_a_view_in_their_own_vault(
     alice: User, bob: User, make_entry: MakeEntry, share: MakeShare
 ) -> None:

@@ -38,6 +38,10 @@ def test_share_with_a_person_who_then_sees_it(alice: User, bob: User, note: Entr
     friend = signed_in(bob)
     assert "Trip budget" in friend.get("/shared/").content.decode()
     assert "Flights: 240 EUR" in friend.get(f"/entries/{note.id}/").content.decode()
+    for path in ("/search/", "/search/suggest/"):  # found, and said to be someone else's
+        badge = re.compile(r'class="badge accent">[^<]*(<svg.*?</svg>)?\s*shared')
+        assert badge.search(friend.get(path, {"q": "budget"}).content.decode())
+        assert not badge.search(web.get(path, {"q": "budget"}).content.decode())
 
 
 def test_share_errors_are_shown_in_the_dialog(alice: User, note: Entry) -> None:
