@@ -100,7 +100,7 @@ def search_entries(*, reader: User, q: str, page: int = 1, page_size: int = 20, 
     tsquery_sql, tsquery_params = _tsquery_sql(q, config)
     # Ranked by what the query asks for: ts_rank gives nothing to a query with a NOT in it.
     wanted = _without_exclusions(q)
-    rank_query = _tsquery_sql(wanted, config) if wanted and wanted != q else None
+    rank_query = _tsquery_sql(wanted, config, typing=_prefix(q) is not None) if wanted and wanted != q else None
     candidates, change_seq = _candidates(reader, filters, (tsquery_sql, tsquery_params), rank_query)
     with connection.cursor() as cursor:
         # One statement ranks the candidates, counts them, cuts the page and highlights it.
@@ -276,18 +276,20 @@ _SNIPPET_OPTIONS = f"StartSel={_MARK_START}, StopSel={_MARK_END}, MaxWords=35, M
 
 # The word being typed, as a prefix. A stop word of the reader's language ("the", "me",
 # "to") has no lexeme there, yet starts many words ("theatre", "meeting", "todo"): its
-# prefix is then taken as typed, only lower-cased.
+# prefix is then taken as typed, lower-cased but not stemmed. After other words it does
+# not narrow them ("lisbon the" finds every Lisbon entry, the theatre first): the stop
+# word may be a whole word, which a search leaves out.
 _STARTS_WITH = (
     "CASE WHEN numnode(to_tsquery(%s::regconfig, %s)) > 0 THEN to_tsquery(%s::regconfig, %s)"
     " ELSE to_tsquery('simple', %s) END"
 )
 
 
-def _tsquery_sql(q: str, config: str) -> tuple[str, list[Any]]:
-    """websearch syntax for the whole text, plus its last word as a prefix while typing:
+def _tsquery_sql(q: str, config: str, *, typing: bool = True) -> tuple[str, list[Any]]:
+    """websearch syntax for the whole text, plus its last word as a prefix while TYPING it:
     "lisbon tra" matches "Lisbon travel" (the last word as typed, or as a prefix)."""
     sql, params = "websearch_to_tsquery(%s::regconfig, %s)", [config, q]
-    if (prefix := _prefix(q)) is not None:
+    if typing and (prefix := _prefix(q)) is not None:
         head, word = prefix
         word_sql, word_params = _STARTS_WITH, [config, f"{word}:*", config, f"{word}:*", f"{word}:*"]
         if head:

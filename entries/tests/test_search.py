@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -151,6 +152,14 @@ def test_a_stop_word_being_typed_matches_as_a_prefix(alice: User, api: APIClient
     # After other words too; the entries with every word come first.
     assert titles(search(api, "lisbon the")) == ["Lisbon theatre", "Lisbon museum"]
     assert "<mark>Theatre</mark> tickets" in [hit["title_html"] for hit in search(api, "the")["results"]]
+
+
+def test_a_word_finished_before_an_exclusion_is_not_ranked_as_a_prefix(alice: User, api: APIClient) -> None:
+    for title in ("Lisbon theatre", "Lisbon tram", "Lisbon museum"):
+        services.create_entry(actor=alice, type="note", title=title)
+    # "the" was typed in full: it ranks nothing up, and the newest match comes first.
+    assert titles(search(api, "lisbon the -museum")) == ["Lisbon tram", "Lisbon theatre"]
+    assert titles(search(api, "lisbon -museum the")) == ["Lisbon theatre", "Lisbon tram"]  # still being typed
 
 
 def test_a_typo_falls_back_to_similar_titles_with_a_suggestion(alice: User, api: APIClient) -> None:
@@ -454,3 +463,7 @@ def test_pages_end_with_the_last_result_counted(alice: User, api: APIClient) -> 
     assert (beyond["results"], beyond["count_display"]) == ([], "1,000+")
     seen = {hit["id"] for page in range(1, 21) for hit in search(api, "pagword", page_size=50, page=page)["results"]}
     assert len(seen) == 1000
+    web = Client()
+    web.force_login(alice)
+    for path in ("/search/", "/search/suggest/"):  # the web says it as the API does
+        assert "1,000+" in web.get(path, {"q": "pagword"}).content.decode()
