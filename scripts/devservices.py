@@ -5,6 +5,7 @@ devservices.py embedded-postgres start|stop   start (print its DATABASE_URL) or 
 devservices.py ensure-database                create DATABASE_URL's database if missing
 devservices.py redis                          exit 0 when REDIS_URL answers PING
 devservices.py reachable URL                  exit 0 when URL's host:port accepts TCP
+devservices.py free-port                      print a TCP port that is free now
 """
 
 from __future__ import annotations
@@ -99,6 +100,14 @@ def reachable(url: str) -> int:
         return 1
 
 
+def free_port() -> int:
+    """Print a TCP port free on this machine now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        print(probe.getsockname()[1])
+    return 0
+
+
 def main(argv: list[str]) -> int:
     match argv:
         case ["embedded-postgres", action]:
@@ -109,6 +118,8 @@ def main(argv: list[str]) -> int:
             return redis_reachable()
         case ["reachable", url]:
             return reachable(url)
+        case ["free-port"]:
+            return free_port()
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -29,8 +29,12 @@ if ! redis_reachable; then
   echo "Redis at $(redacted "$REDIS_URL") is unreachable: the tests need a real Redis (set REDIS_URL or start redis-server)." >&2
   exit 1
 fi
-if port=$(dynamodb_local_port_to_start); then
+if dynamodb_local_port_to_start >/dev/null; then
   require_java
+  # On a port of this run's own: a run started beside it would otherwise find this server,
+  # use it, and lose it when this run ends and stops it.
+  port=$("$PY" scripts/devservices.py free-port)
+  export DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
   echo "Starting DynamoDB Local (in memory) on port $port for this run"
   DYNAMODB_LOCAL_PORT="$port" DYNAMODB_IN_MEMORY=1 scripts/dynamodb-local.sh > .data/dynamodb-test.log 2>&1 &
   dynamodb_pid=$!
