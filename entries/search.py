@@ -58,9 +58,6 @@ class SearchPage:
     filters: dict[str, Any] = field(default_factory=dict)
     # The reader's change_seq, read before their entries: the version of the vault this page shows.
     change_seq: int = 0
-    # Results the reader sees through a share: a cached page is checked again for these
-    # (a share can expire without a write that would make the page stale).
-    shared: list[str] = field(default_factory=list)
 
     @property
     def count_display(self) -> str:
@@ -124,7 +121,6 @@ def search_entries(*, reader: User, q: str, page: int = 1, page_size: int = 20, 
         count=min(rows[0][2], CANDIDATES),
         count_capped=rows[0][2] > CANDIDATES,
         has_next=len(rows) > shown and page * page_size < CANDIDATES,
-        shared=[str(hit.id) for hit in hits if hit.shared],
         change_seq=change_seq,
     )
 
@@ -366,8 +362,7 @@ def _fuzzy(reader: User, q: str, filters: dict[str, Any], page_size: int, config
     suggestion = _suggest(words, [hit.title for hit in results], tag_names)
     if suggestion and excluded:
         suggestion = " ".join([suggestion, *(f"-{word}" for word in excluded)])
-    shared = [str(hit.id) for hit in results if hit.shared]
-    return SearchPage(results, len(results), False, False, suggestion=suggestion, fuzzy=True, shared=shared)
+    return SearchPage(results, len(results), False, False, suggestion=suggestion, fuzzy=True)
 
 
 # The reader's tags and the titles in scope close to the wanted words, and the entries with

@@ -73,7 +73,7 @@ class SearchView(APIView):
         term = search_cache.search_term(reader.id, normalised)
         page = search_cache.get(reader.id, term)
         cached = page is not None
-        if page is not None and page.get("shared"):
+        if page is not None:
             page = _still_visible(reader, page)
         if page is None:
             started = time.perf_counter()
@@ -102,10 +102,11 @@ class SearchView(APIView):
 def _still_visible(reader: User, page: dict[str, Any]) -> dict[str, Any]:
     """A cached page without the shared results whose share has ended since (an expiry is no
     write, so it leaves the reader's change_seq, and the page, current)."""
-    visible = {
-        str(i) for i in Entry.objects.visible_to(reader).filter(id__in=page["shared"]).values_list("id", flat=True)
-    }
-    gone = set(page["shared"]) - visible
+    shared = {hit["id"] for hit in page["results"] if hit["shared"]}
+    if not shared:
+        return page
+    visible = {str(i) for i in Entry.objects.visible_to(reader).filter(id__in=shared).values_list("id", flat=True)}
+    gone = shared - visible
     if not gone:
         return page
     results = [hit for hit in page["results"] if hit["id"] not in gone]

@@ -38,8 +38,8 @@ def test_share_with_a_person_who_then_sees_it(alice: User, bob: User, note: Entr
     friend = signed_in(bob)
     assert "Trip budget" in friend.get("/shared/").content.decode()
     assert "Flights: 240 EUR" in friend.get(f"/entries/{note.id}/").content.decode()
+    badge = re.compile(r'class="badge accent">[^<]*(<svg.*?</svg>)?\s*shared')
     for path in ("/search/", "/search/suggest/"):  # found, and said to be someone else's
-        badge = re.compile(r'class="badge accent">[^<]*(<svg.*?</svg>)?\s*shared')
         assert badge.search(friend.get(path, {"q": "budget"}).content.decode())
         assert not badge.search(web.get(path, {"q": "budget"}).content.decode())
 
