@@ -38,7 +38,9 @@ sys.path.insert(0, str(ROOT))
 TOTAL = int(os.environ.get("BENCH_ENTRIES", "1000000"))
 USERS = 1000
 BIG_SHARE = 0.10
-REPEATS = int(os.environ.get("BENCH_REPEATS", "30"))
+# Medians of 100: on this shared machine, medians of 30 moved a ratio by 0.2 from one run to
+# the next. The time goes into building the index layouts, not into these calls.
+REPEATS = int(os.environ.get("BENCH_REPEATS", "100"))
 SEED = 20261122
 
 

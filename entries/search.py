@@ -94,17 +94,16 @@ def _marked(text: str | None) -> str:
 
 def search_entries(*, reader: User, q: str, page: int = 1, page_size: int = 20, **filters: Any) -> SearchPage:
     config = reader.search_language or "english"
-    tsquery_sql, tsquery_params = _tsquery_sql(q, config)
     # Ranked by what the query asks for: ts_rank gives nothing to a query with a NOT in it.
     wanted = _without_exclusions(q)
     rank_query = _tsquery_sql(wanted, config, typing=_prefix(q) is not None) if wanted and wanted != q else None
-    candidates, change_seq = _candidates(reader, filters, (tsquery_sql, tsquery_params), rank_query)
+    candidates, match, change_seq = _candidates(reader, filters, _tsquery_sql(q, config), rank_query)
     with connection.cursor() as cursor:
         # One statement ranks the candidates, counts them, cuts the page and highlights it.
         cursor.execute(
-            _PAGE.format(candidates=" UNION ALL ".join(f"({sql})" for sql, _ in candidates), tsquery=tsquery_sql),
+            _PAGE.format(candidates=" UNION ALL ".join(f"({sql})" for sql, _ in candidates)),
             [*(param for _, params in candidates for param in params), page_size + 1, (page - 1) * page_size,
-             config, *tsquery_params, _TITLE_OPTIONS, config, *tsquery_params, _SNIPPET_OPTIONS],
+             config, match, _TITLE_OPTIONS, config, match, _SNIPPET_OPTIONS],
         )  # fmt: skip
         rows = cursor.fetchall()
     if not rows:
@@ -142,23 +141,26 @@ Query = tuple[str, list[Any]]  # a tsquery as SQL and its parameters
 
 def _candidates(
     reader: User, filters: dict[str, Any], match: Query, rank: Query | None
-) -> tuple[list[tuple[str, list[Any]]], int]:
-    """The SQL for at most CANDIDATES + 1 matches, each row (id, updated_at, rank); and the
-    reader's change_seq, read by the probe."""
+) -> tuple[list[tuple[str, list[Any]]], str, int]:
+    """The SQL for at most CANDIDATES + 1 matches, each row (id, updated_at, rank); the
+    matching tsquery as text; and the reader's change_seq. All three come from the probe."""
     own = _scope(reader, "own", filters)
-    dense, change_seq = _probe(reader, own, match)
-    if dense:
+    probed = _probe(reader, own, match, rank or match)
+    if probed.dense:
         parts = [(own, _BY_ROW, "ORDER BY created_at DESC"), (_scope(reader, "shared", filters), _BY_ROW, "")]
     else:
         parts = [(_scope(reader, "all", filters), _BY_INDEX, "")]
-    rank_sql, rank_params = rank or match
-    return [
-        (
-            _CANDIDATE.format(rank=rank_sql, scope=scope_sql, condition=condition.format(match=match[0]), order=order),
-            [WEIGHTS, *rank_params, *scope_params, *match[1], CANDIDATES + 1],
-        )
-        for (scope_sql, scope_params), condition, order in parts
-    ], change_seq
+    return (
+        [
+            (
+                _CANDIDATE.format(scope=scope_sql, condition=condition.format(match="%s::tsquery"), order=order),
+                [WEIGHTS, probed.rank, *scope_params, probed.match, CANDIDATES + 1],
+            )
+            for (scope_sql, scope_params), condition, order in parts
+        ],
+        probed.match,
+        probed.change_seq,
+    )
 
 
 Scope = tuple[str, tuple[Any, ...]]  # the SQL of the entries a search may find, and its parameters
@@ -221,31 +223,43 @@ def _hashable(value: Any) -> Any:
 # is the function behind @@, which the planner cannot take to the GIN index; `@@` itself
 # when the index should be used.
 _CANDIDATE = """
-    SELECT id, updated_at, ts_rank(%s::real[], search_vector, {rank}) AS rank
+    SELECT id, updated_at, ts_rank(%s::real[], search_vector, %s::tsquery) AS rank
     FROM ({scope}) entry WHERE {condition} {order} LIMIT %s
 """
 _BY_ROW = "ts_match_vq(search_vector, {match})"
 _BY_INDEX = "search_vector @@ {match}"
 _PROBE = """
     SELECT count(*) FILTER (WHERE {condition}), count(*),
-           (SELECT change_seq FROM accounts_user WHERE id = %s)
+           (SELECT change_seq FROM accounts_user WHERE id = %s), ({match})::text, ({rank})::text
     FROM (SELECT search_vector FROM ({scope}) entry ORDER BY created_at DESC LIMIT %s) newest
 """
 
 
-def _probe(reader: User, own: Scope, match: Query) -> tuple[bool, int]:
+@dataclass(frozen=True)
+class _Probed:
+    # Whether to read the reader's entries newest first rather than through the index.
+    dense: bool
+    change_seq: int
+    # The tsqueries to match and to rank with, as text: the statements after the probe take
+    # them as one parameter each, not as the expressions that built them, repeated.
+    match: str
+    rank: str
+
+
+def _probe(reader: User, own: Scope, match: Query, rank: Query) -> _Probed:
     """Whether reading the reader's entries newest first finds the candidates within
     STREAM_ROWS rows, judged from the newest PROBE_ROWS (all of them in a small vault).
     The same statement reads the reader's change_seq for the search cache: before the page's
     entries are read, so a write landing in between leaves the page labelled older, never newer."""
-    (scope_sql, scope_params), (match_sql, match_params) = own, match
+    (scope_sql, scope_params), (match_sql, match_params), (rank_sql, rank_params) = own, match, rank
     with connection.cursor() as cursor:
         cursor.execute(
-            _PROBE.format(condition=_BY_ROW.format(match=match_sql), scope=scope_sql),
-            [*match_params, reader.id, *scope_params, PROBE_ROWS],
+            _PROBE.format(condition=_BY_ROW.format(match=match_sql), match=match_sql, rank=rank_sql, scope=scope_sql),
+            [*match_params, reader.id, *match_params, *rank_params, *scope_params, PROBE_ROWS],
         )
-        hits, read, change_seq = cursor.fetchone()
-    return bool(read < PROBE_ROWS or hits * STREAM_ROWS >= (CANDIDATES + 1) * read), int(change_seq)
+        hits, read, change_seq, match_text, rank_text = cursor.fetchone()
+    dense = read < PROBE_ROWS or hits * STREAM_ROWS >= (CANDIDATES + 1) * read
+    return _Probed(bool(dense), int(change_seq), match_text, rank_text)
 
 
 def _without_exclusions(q: str) -> str:
@@ -261,8 +275,8 @@ _PAGE = """
         LIMIT %s OFFSET %s
     )
     SELECT page.id, page.rank, page.total, entry.type, entry.title, entry.fields, entry.owner_id,
-           ts_headline(%s::regconfig, entry.title, {tsquery}, %s),
-           ts_headline(%s::regconfig, entry.content, {tsquery}, %s)
+           ts_headline(%s::regconfig, entry.title, %s::tsquery, %s),
+           ts_headline(%s::regconfig, entry.content, %s::tsquery, %s)
     FROM page JOIN entries_entry entry ON entry.id = page.id
     ORDER BY page.rank DESC, page.updated_at DESC, page.id
 """

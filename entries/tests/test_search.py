@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -354,10 +355,10 @@ def test_the_probe_reads_rows_for_common_words_and_the_index_for_rare_ones(
     chosen: list[bool] = []
     probe = search_module._probe
 
-    def recorded(*args: Any) -> tuple[bool, int]:
-        dense, change_seq = probe(*args)
-        chosen.append(dense)
-        return dense, change_seq
+    def recorded(*args: Any) -> Any:
+        probed = probe(*args)
+        chosen.append(probed.dense)
+        return probed
 
     monkeypatch.setattr(search_module, "_probe", recorded)
 
@@ -370,7 +371,7 @@ def test_the_probe_reads_rows_for_common_words_and_the_index_for_rare_ones(
     assert chosen == [True, False]  # the newest ten all match; none of them has "rare"
     # Both ways find the same entries, the shared one included, with the same filters.
     for way in (True, False):
-        monkeypatch.setattr(search_module, "_probe", lambda *args, way=way: (way, probe(*args)[1]))
+        monkeypatch.setattr(search_module, "_probe", lambda *args, way=way: replace(probe(*args), dense=way))
         assert found("rare") == ({"Quince 3", "Bob's quince"}, 2)
         assert found("quince", types=["task"]) == (set(), 0)
         assert found("quince -rare", types=["note"])[1] == 29
@@ -467,3 +468,29 @@ def test_pages_end_with_the_last_result_counted(alice: User, api: APIClient) -> 
     web.force_login(alice)
     for path in ("/search/", "/search/suggest/"):  # the web says it as the API does
         assert "1,000+" in web.get(path, {"q": "pagword"}).content.decode()
+
+
+def test_search_statements_stay_within_what_psycopg_caches(alice: User, bob: User, api: APIClient) -> None:
+    """psycopg re-parses, on every call, a statement with more than 50 parameters or over 4 KB
+    (`MAX_CACHED_STATEMENT_PARAMS`, `MAX_CACHED_STATEMENT_LENGTH`): the page statement takes
+    each tsquery once, as text from the probe, not the expressions that built it."""
+    from psycopg import _queries
+
+    from sharing.services import create_share
+
+    services.create_entry(actor=alice, type="note", title="Lisbon travel", tags=["trips", "family"])
+    theirs = services.create_entry(actor=bob, type="note", title="Lisbon trams")
+    create_share(actor=bob, entry_id=theirs.id, grantee="alice")
+    sizes: list[tuple[int, int]] = []
+
+    def measured(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        sizes.append((len(sql.encode()), len(params or ())))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(measured):
+        body = search(api, "lisbon -museum tra", tags="trips,family", type="note,task", status="active")
+    assert [hit["title"] for hit in body["results"]] == ["Lisbon travel"]
+    search_statements = sizes[-2:]  # the probe and the page
+    for length, params in search_statements:
+        assert length <= _queries.MAX_CACHED_STATEMENT_LENGTH
+        assert params <= _queries.MAX_CACHED_STATEMENT_PARAMS
