@@ -267,6 +267,27 @@ def test_search_page_and_suggestions(web: Client, alice: User) -> None:
     assert partial["HX-Push-Url"] == "/search/?q=lisbon"
 
 
+def test_search_page_narrows_by_tags_and_each_chip_removes_its_tag(web: Client, alice: User, bob: User) -> None:
+    note(alice, "Lisbon trams", tags=["travel", "family"])
+    note(alice, "Lisbon taxes", tags=["money"])
+    note(bob, "Lisbon bob", tags=["bobs-tag"])
+    page = web.get("/search/", {"q": "lisbon"}).content.decode()
+    options = re.findall(r'<select id="search-tag" name="tag">(.*?)</select>', page, re.S)[0]
+    assert re.findall(r'<option value="([^"]*)"', options) == ["", "family", "money", "travel"]  # alice's own
+    narrowed = web.get("/search/?q=lisbon&tag=travel").content.decode()
+    assert "<mark>Lisbon</mark> trams" in narrowed
+    assert "taxes" not in narrowed
+    assert '<input type="hidden" name="tag" value="travel">' in narrowed
+    chip = re.findall(r'<a class="chip active" href="([^"]*)"[^>]*>#travel', narrowed)
+    assert chip == ["?q=lisbon"]
+    options = re.findall(r'<select id="search-tag" name="tag">(.*?)</select>', narrowed, re.S)[0]
+    assert "Also tagged" in options
+    assert 'value="travel"' not in options
+    both = web.get("/search/?q=lisbon&tag=travel&tag=money").content.decode()
+    assert "Nothing found" in both
+    assert "with these filters" in both
+
+
 def test_search_page_says_when_results_are_approximate_and_when_a_query_cannot_run(web: Client, alice: User) -> None:
     note(alice, "Zebracorn one")
     note(alice, "Marmalade two")

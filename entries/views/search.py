@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
-from entries import search
+from entries import search, selectors
 from entries.forms import STATUS_VIEWS, TYPES, SearchFilters, category_choices
 from entries.views.common import actor, category_tree, find_node
 
@@ -64,6 +64,12 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "category_options": category_choices(tree)[1:],
         "category": find_node(tree, data.get("category")) if data.get("category") else None,
         "status_views": [(key, label) for key, (label, _) in STATUS_VIEWS.items()],
+        # Tags to narrow by, beside the ones already chosen (shown as chips that remove them).
+        "tag_options": [
+            name
+            for name in selectors.tags_for_owner(user).order_by("name").values_list("name", flat=True)[:300]
+            if name not in data["tags"]
+        ],
     }
     if getattr(request, "htmx", False) and request.headers.get("HX-Target") == "search-results":
         response = render(request, "entries/partials/search_results.html", context)
