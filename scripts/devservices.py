@@ -1,7 +1,8 @@
 """Small service checks for `make run` and `make test`, without starting Django.
 
 devservices.py embedded-postgres start|stop   start (print its DATABASE_URL) or stop the
-                                              embedded server under .data/postgres
+                                              embedded server under .data/postgres (or
+                                              EMBEDDED_PGDATA: `make test` runs its own)
 devservices.py ensure-database                create DATABASE_URL's database if missing
 devservices.py redis                          exit 0 when REDIS_URL answers PING
 devservices.py reachable URL                  exit 0 when URL's host:port accepts TCP
@@ -17,11 +18,12 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-PGDATA = Path(os.environ.get("DATA_DIR", ROOT / ".data")) / "postgres"
+DATA_DIR = Path(os.environ.get("DATA_DIR", ROOT / ".data"))
+PGDATA = Path(os.environ.get("EMBEDDED_PGDATA", DATA_DIR / "postgres"))
 DATABASE = "personalpod"
 # pgserver keeps a lock file in the user's runtime directory (which must be private);
 # give it one on machines without.
-_runtime = PGDATA.parent / "run"
+_runtime = DATA_DIR / "run"
 _runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
 _runtime.chmod(0o700)
 os.environ.setdefault("XDG_RUNTIME_DIR", str(_runtime))

@@ -16,7 +16,7 @@ use_database() {
       STARTED_EMBEDDED_PG=1
     fi
     DATABASE_URL=$("$PY" scripts/devservices.py embedded-postgres start)
-    echo "PostgreSQL: embedded server under .data/postgres (DATABASE_URL is unset)"
+    echo "PostgreSQL: embedded server under ${EMBEDDED_PGDATA:-.data/postgres} (DATABASE_URL is unset)"
   fi
   export DATABASE_URL
   "$PY" scripts/devservices.py ensure-database

@@ -21,8 +21,14 @@ cleanup() {
   fi
   if [ -n "$dynamodb_pid" ]; then kill "$dynamodb_pid" 2>/dev/null || true; wait "$dynamodb_pid" 2>/dev/null || true; fi
   stop_embedded_database
+  if [ -n "${EMBEDDED_PGDATA:-}" ]; then rm -rf "$EMBEDDED_PGDATA"; fi
 }
 trap cleanup EXIT
+if [ -z "${DATABASE_URL:-}" ]; then
+  # An embedded server of this run's own, removed at the end: one shared with `make run` or
+  # another test run would be stopped under it by whichever run started it.
+  export EMBEDDED_PGDATA="$ROOT/.data/postgres-test-$run_id"
+fi
 use_database
 
 if ! redis_reachable; then
