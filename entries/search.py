@@ -145,7 +145,7 @@ def _candidates(
     """The SQL for at most CANDIDATES + 1 matches, each row (id, updated_at, rank); the
     matching tsquery as text; and the reader's change_seq. All three come from the probe."""
     own = _scope(reader, "own", filters)
-    probed = _probe(reader, own, match, rank or match)
+    probed = _probe(reader, own, match, rank)
     if probed.dense:
         parts = [(own, _BY_ROW, "ORDER BY created_at DESC"), (_scope(reader, "shared", filters), _BY_ROW, "")]
     else:
@@ -246,12 +246,13 @@ class _Probed:
     rank: str
 
 
-def _probe(reader: User, own: Scope, match: Query, rank: Query) -> _Probed:
+def _probe(reader: User, own: Scope, match: Query, rank: Query | None) -> _Probed:
     """Whether reading the reader's entries newest first finds the candidates within
     STREAM_ROWS rows, judged from the newest PROBE_ROWS (all of them in a small vault).
     The same statement reads the reader's change_seq for the search cache: before the page's
     entries are read, so a write landing in between leaves the page labelled older, never newer."""
-    (scope_sql, scope_params), (match_sql, match_params), (rank_sql, rank_params) = own, match, rank
+    (scope_sql, scope_params), (match_sql, match_params) = own, match
+    rank_sql, rank_params = rank or ("NULL", [])  # NULL: rank with the match
     with connection.cursor() as cursor:
         cursor.execute(
             _PROBE.format(condition=_BY_ROW.format(match=match_sql), match=match_sql, rank=rank_sql, scope=scope_sql),
@@ -259,7 +260,7 @@ def _probe(reader: User, own: Scope, match: Query, rank: Query) -> _Probed:
         )
         hits, read, change_seq, match_text, rank_text = cursor.fetchone()
     dense = read < PROBE_ROWS or hits * STREAM_ROWS >= (CANDIDATES + 1) * read
-    return _Probed(bool(dense), int(change_seq), match_text, rank_text)
+    return _Probed(bool(dense), int(change_seq), match_text, rank_text or match_text)
 
 
 def _without_exclusions(q: str) -> str:

@@ -14,6 +14,7 @@ export CELERY_KEY_PREFIX="test_${run_id}:"
 export CACHE_KEY_PREFIX="test_${run_id}"
 
 dynamodb_pid=""
+own_pgdata=""
 cleanup() {
   # The session fixture drops this run's tables; this catches an interrupted run.
   if [ -n "${DATABASE_URL:-}" ]; then
@@ -21,13 +22,14 @@ cleanup() {
   fi
   if [ -n "$dynamodb_pid" ]; then kill "$dynamodb_pid" 2>/dev/null || true; wait "$dynamodb_pid" 2>/dev/null || true; fi
   stop_embedded_database
-  if [ -n "${EMBEDDED_PGDATA:-}" ]; then rm -rf "$EMBEDDED_PGDATA"; fi
+  if [ -n "$own_pgdata" ]; then rm -rf "$own_pgdata"; fi
 }
 trap cleanup EXIT
 if [ -z "${DATABASE_URL:-}" ]; then
   # An embedded server of this run's own, removed at the end: one shared with `make run` or
   # another test run would be stopped under it by whichever run started it.
-  export EMBEDDED_PGDATA="$ROOT/.data/postgres-test-$run_id"
+  own_pgdata="$ROOT/.data/postgres-test-$run_id"
+  export EMBEDDED_PGDATA="$own_pgdata"
 fi
 use_database
 

@@ -283,6 +283,15 @@ def test_search_page_narrows_by_tags_and_each_chip_removes_its_tag(web: Client, 
     options = re.findall(r'<select id="search-tag" name="tag">(.*?)</select>', narrowed, re.S)[0]
     assert "Also tagged" in options
     assert 'value="travel"' not in options
+    # Picking a tag as you type: the results and, out of band, the tag filter follow.
+    partial = web.get(
+        "/search/?q=lisbon&tag=travel&tag=family&tag=", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="search-results"
+    ).content.decode()
+    assert "<mark>Lisbon</mark> trams" in partial
+    tags = re.findall(r'<div id="search-tags" class="chips" hx-swap-oob="true">(.*?)</div>', partial, re.S)[0]
+    assert re.findall(r'name="tag" value="([^"]*)">', tags) == ["travel", "family"]
+    assert re.findall(r'<option value="([^"]*)"', tags) == ["", "money"]
+    assert "Remove the tag filter family" in tags
     both = web.get("/search/?q=lisbon&tag=travel&tag=money").content.decode()
     assert "Nothing found" in both
     assert "with these filters" in both

@@ -72,6 +72,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         ],
     }
     if getattr(request, "htmx", False) and request.headers.get("HX-Target") == "search-results":
-        response = render(request, "entries/partials/search_results.html", context)
+        # The tag filter outside the results follows along (out of band): its chips and choices.
+        response = render(request, "entries/partials/search_results.html", {**context, "oob": True})
         return push_url(response, request.get_full_path())
     return render(request, "entries/search.html", context)
