@@ -134,6 +134,22 @@ class BulkIn(serializers.Serializer[dict[str, Any]]):
     category = serializers.UUIDField(required=False, allow_null=True)
 
 
+class RelatedIn(QueryParamsIn):
+    limit = serializers.IntegerField(min_value=1, max_value=20, default=5)
+
+
+class RelatedOut(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    type = serializers.CharField()
+    title = serializers.CharField()
+    shared = serializers.BooleanField(help_text="Someone else's entry, read through a share.")
+    keywords = serializers.ListField(child=serializers.CharField(), help_text="The keywords it shares, best first.")
+
+
+class RelatedListOut(serializers.Serializer[Any]):
+    results = RelatedOut(many=True)
+
+
 class RestoreIn(serializers.Serializer[dict[str, Any]]):
     version = serializers.IntegerField(required=False, min_value=1, help_text="Bring back this version.")
 

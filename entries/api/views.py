@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
 from accounts.models import signed_in_user
-from entries import selectors, services
+from entries import related, selectors, services
 from entries.api.serializers import (
     BulkIn,
     EntryChangeIn,
@@ -22,6 +22,8 @@ from entries.api.serializers import (
     EntryIn,
     EntryOut,
     EntryVersionOut,
+    RelatedIn,
+    RelatedListOut,
     RestoreIn,
     selector_filters,
 )
@@ -248,6 +250,17 @@ class EntryViewSet(GenericViewSet[Entry]):
         versions = selectors.history_for_reader(reader=signed_in_user(request), entry_id=pk)
         page = self.paginate_queryset(versions)  # type: ignore[arg-type]
         return self.get_paginated_response(EntryVersionOut(page, many=True).data)
+
+    @extend_schema(parameters=[RelatedIn], responses={200: RelatedListOut})
+    @action(detail=True, methods=["get"])
+    def related(self, request: Request, pk: str) -> Response:
+        """The entries that share the most keywords with this one (its top words)."""
+        params = RelatedIn(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        reader = signed_in_user(request)
+        entry = selectors.entry_for_reader(reader=reader, entry_id=pk)
+        found = related.related_entries(reader=reader, entry=entry, limit=params.validated_data["limit"])
+        return Response(RelatedListOut({"results": found}).data)
 
     @extend_schema(request=BulkIn, responses={200: None})
     @action(detail=False, methods=["post"])

@@ -19,6 +19,7 @@ from entries import overview, selectors, services
 from entries.attachments.selectors import storage_stats
 from entries.forms import BULK_ACTIONS, SORTS, STATUS_VIEWS, TYPES, BulkForm, ListFilters, category_choices, tag_list
 from entries.models import Entry, EntryType
+from entries.related import related_entries
 from entries.services.bulk import UNSET
 from entries.views.common import actor, back, category_tree, client, find_node
 
@@ -112,6 +113,7 @@ def entry_detail(request: HttpRequest, entry_id: str) -> HttpResponse:
         # The sharing app's pages, by name (entries does not import it).
         "share_url": reverse("share-ui:dialog", args=[entry.id]) if is_owner or can_edit else "",
         "attachments_url": reverse("entries:files", args=[entry.id]),
+        "related": related_entries(reader=user, entry=entry),
     }
     return render(request, "entries/detail.html", context)
 
