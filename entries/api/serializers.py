@@ -143,7 +143,9 @@ class RelatedOut(serializers.Serializer[Any]):
     type = serializers.CharField()
     title = serializers.CharField()
     shared = serializers.BooleanField(help_text="Someone else's entry, read through a share.")
-    keywords = serializers.ListField(child=serializers.CharField(), help_text="The keywords it shares, best first.")
+    keywords = serializers.ListField(
+        child=serializers.CharField(), help_text="The entry's keywords this one contains, best first."
+    )
 
 
 class RelatedListOut(serializers.Serializer[Any]):

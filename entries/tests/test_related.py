@@ -10,7 +10,7 @@ from entries import services
 from entries.models import Entry
 from entries.related import any_of, related_entries
 from entries.tests.test_web_pages import signed_in
-from sharing.services import create_share
+from sharing.services import create_share, revoke_share
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +50,17 @@ def test_related_leaves_out_the_trash_other_vaults_and_finds_shared_entries(
     create_share(actor=bob, entry_id=shared.id, grantee="alice")
     body = api.get(f"/api/v1/entries/{trip.id}/related/").json()
     assert [(hit["title"], hit["shared"]) for hit in body["results"]] == [("Bob's Lisbon pastries", True)]
+    revoke_share(actor=bob, share_id=shared.shares.get().id)
+    assert related_titles(api, trip) == []
+
+
+def test_each_result_lists_the_keywords_it_contains_even_once_in_a_long_text(
+    alice: User, api: APIClient, trip: Entry
+) -> None:
+    words = " ".join(f"filler{n} word{n}" for n in range(300))
+    note(alice, "Long diary", f"{words} one evening we saw a castle {words}")
+    body = api.get(f"/api/v1/entries/{trip.id}/related/").json()
+    assert [(hit["title"], hit["keywords"]) for hit in body["results"]] == [("Long diary", ["castl"])]
 
 
 def test_an_entry_without_keywords_has_none_related(alice: User, api: APIClient) -> None:
@@ -61,13 +72,11 @@ def test_an_entry_without_keywords_has_none_related(alice: User, api: APIClient)
 def test_keywords_are_matched_as_the_lexemes_they_are(alice: User) -> None:
     # Quoted, not parsed again: a quote, a backslash and an address stay one lexeme each.
     assert any_of(["o'brien", "a\\b", "example.com/path"]) == "'o''brien' | 'a\\\\b' | 'example.com/path'"
-    bookmark = services.create_entry(
-        actor=alice, type="bookmark", title="Docs", fields={"url": "https://example.com/guide/start"}
-    )
-    other = services.create_entry(
-        actor=alice, type="bookmark", title="More", fields={"url": "https://example.com/guide/start"}
-    )
+    url = "https://example.com/o'brien\\notes?q=a:b"
+    bookmark = services.create_entry(actor=alice, type="bookmark", title="Docs", fields={"url": url})
+    other = services.create_entry(actor=alice, type="bookmark", title="More", fields={"url": url})
     bookmark.refresh_from_db()
+    assert any("'" in word for word in bookmark.keywords)  # e.g. "example.com/o'brien"
     assert [hit.id for hit in related_entries(reader=alice, entry=bookmark)] == [other.id]
 
 
