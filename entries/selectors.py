@@ -107,6 +107,11 @@ def tags_for_owner(owner: User) -> QuerySet[Tag]:
     return Tag.objects.filter(owner=owner)
 
 
+def tag_names(owner: User, limit: int = 300) -> list[str]:
+    """OWNER's tag names in order, for pickers and suggestions (the first LIMIT)."""
+    return list(tags_for_owner(owner).order_by("name").values_list("name", flat=True)[:limit])
+
+
 @dataclass
 class CategoryNode:
     id: uuid.UUID

@@ -35,7 +35,7 @@ def _form_context(form: EntryForm, entry_type: str, **extra: Any) -> dict[str, A
 
 
 def _tag_names(request: HttpRequest) -> list[str]:
-    return list(selectors.tags_for_owner(actor(request)).order_by("name").values_list("name", flat=True)[:300])
+    return selectors.tag_names(actor(request))
 
 
 @login_required

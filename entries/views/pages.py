@@ -86,7 +86,7 @@ def entry_list(request: HttpRequest) -> HttpResponse:
         "sorts": SORTS,
         "types": TYPES,
         "category_options": category_choices(tree)[1:],
-        "tag_names": selectors.tags_for_owner(user).order_by("name").values_list("name", flat=True)[:300],
+        "tag_names": selectors.tag_names(user),
         "bulk_actions": BULK_ACTIONS,
         "is_filtered": any(data.get(name) for name in ("type", "category", "status", "tags")),
     }
