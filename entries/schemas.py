@@ -26,6 +26,8 @@ LONG = 20_000
 MAX_ITEMS = 20
 
 Cleaner = Callable[[Any], Any]
+# Lone UTF-16 surrogates (JSON's "\ud800") are no text: PostgreSQL and JSON cannot store them.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Invalid(Exception):
@@ -38,6 +40,8 @@ def text(max_length: int) -> Cleaner:
             raise Invalid("Must be text.")
         if "\x00" in value:
             raise Invalid("Null characters are not allowed.")  # PostgreSQL cannot store them
+        if surrogate := _SURROGATE.search(value):
+            raise Invalid(f"Surrogate characters are not allowed: U+{ord(surrogate.group()):X}.")
         cleaned = value.strip()
         if len(cleaned) > max_length:
             raise Invalid(f"At most {max_length} characters.")
@@ -117,8 +121,11 @@ def timestamp(value: Any) -> str | None:
         raise Invalid("Must be a date and time such as 2026-12-01T09:00:00Z.")
     if parsed.tzinfo is None:
         raise Invalid("Must include a time zone (Z or +01:00).")
-    # Stored in UTC, so that stored values compare correctly as text too.
-    return parsed.astimezone(UTC).isoformat()
+    try:
+        # Stored in UTC, so that stored values compare correctly as text too.
+        return parsed.astimezone(UTC).isoformat()
+    except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00 is in the year 10000 in UTC
+        raise Invalid("Must be between the years 1 and 9999 in UTC.") from None
 
 
 def day(value: Any) -> str | None:
@@ -193,7 +200,8 @@ def clean_fields(entry_type: str, fields: Any) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     for name in fields.keys() - schema.keys():
         allowed = ", ".join(schema) or "none"
-        errors[f"fields.{name}"] = [f"Not a field of a {entry_type} (allowed: {allowed})."]
+        shown = _SURROGATE.sub("\ufffd", name)  # the error names it, and must itself be valid JSON
+        errors[f"fields.{shown}"] = [f"Not a field of a {entry_type} (allowed: {allowed})."]
     cleaned: dict[str, Any] = {}
     for name, (cleaner, required, default) in schema.items():
         value = fields.get(name)

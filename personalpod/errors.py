@@ -66,7 +66,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         # Services look rows up through the reader's queryset: not visible is not found.
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+        # The service's reason ("Only the entry's owner ... manage its shares."), if it gave one.
+        exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, DjangoValidationError):
         # Services raise Django's ValidationError keyed by field; the API answers it as a 400.
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)

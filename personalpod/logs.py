@@ -1,7 +1,7 @@
 """Logging helpers: a JSON formatter for production and a filter that keeps secrets out.
 
-Share-link tokens travel in URL paths and passphrases in query strings; they are bearer
-secrets, so no log line may carry them, whichever logger writes it.
+Share-link tokens and signed download links travel in URL paths and passphrases in query
+strings; they are bearer secrets, so no log line may carry them, whichever logger writes it.
 """
 
 import json
@@ -16,6 +16,8 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message
 _SECRET_PATHS = [
     (re.compile(r"(/s/)[^/?\s'\"]+"), r"\1[redacted]"),
     (re.compile(r"(/api/v1/links/)[^/?\s'\"]+"), r"\1[redacted]"),
+    # Signed attachment download links: whoever holds one gets the file for a few minutes.
+    (re.compile(r"(/api/v1/files/)[^/?\s'\"]+"), r"\1[redacted]"),
     # Password-reset links: /accounts/reset/<uid>/<token>/
     (re.compile(r"(/accounts/reset/[^/?\s'\"]+/)[^/?\s'\"]+"), r"\1[redacted]"),
 ]

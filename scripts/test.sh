@@ -25,6 +25,13 @@ cleanup() {
   if [ -n "$own_pgdata" ]; then rm -rf "$own_pgdata"; fi
 }
 trap cleanup EXIT
+# A run killed outright (SIGKILL) leaves its embedded server's folder behind: remove those
+# whose server is not running (a running one may belong to a run going on beside this one).
+for stale in .data/postgres-test-*; do
+  [ -d "$stale" ] || continue
+  pid=$(head -n 1 "$stale/postmaster.pid" 2>/dev/null || true)
+  if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then rm -rf "$stale"; fi
+done
 if [ -z "${DATABASE_URL:-}" ]; then
   # An embedded server of this run's own, removed at the end: one shared with `make run` or
   # another test run would be stopped under it by whichever run started it.

@@ -160,10 +160,21 @@ class EntryVersionOut(serializers.ModelSerializer[EntryVersion]):
     title = serializers.SerializerMethodField()
     status = serializers.SerializerMethodField()
     tags = serializers.SerializerMethodField()
+    snapshot = serializers.SerializerMethodField(help_text="The entry as it was, without its secrets.")
+    has_secrets = serializers.SerializerMethodField(
+        help_text="The version holds sealed secrets: restoring it brings them back; reveal shows the current ones."
+    )
 
     class Meta:
         model = EntryVersion
-        fields = ("version", "created_at", "actor_id", "title", "status", "tags", "snapshot")
+        fields = ("version", "created_at", "actor_id", "title", "status", "tags", "snapshot", "has_secrets")
+
+    def get_snapshot(self, version: EntryVersion) -> dict[str, Any]:
+        # The sealed secrets stay in the database: even encrypted, they tell their key and length.
+        return {name: value for name, value in version.snapshot.items() if name != "sealed"}
+
+    def get_has_secrets(self, version: EntryVersion) -> bool:
+        return bool(version.snapshot.get("sealed"))
 
     def get_title(self, version: EntryVersion) -> str:
         return str(version.snapshot.get("title", ""))

@@ -61,10 +61,26 @@ def if_match_version(request: Request, *, required: bool) -> int | None:
         return None
     if header.strip() == "*":  # HTTP: any current version
         return None
-    match = re.fullmatch(r'\s*(?:W/)?"?(\d+)"?\s*', header)
-    if match is None:
+    versions = _etag_versions(header)
+    if not versions:
         raise exceptions.ValidationError({"If-Match": ['Must be the entry\'s ETag, e.g. "3".']})
-    return int(match.group(1))
+    if len(set(versions)) > 1:  # a change is made on one version: the one the client has
+        raise exceptions.ValidationError({"If-Match": ["Send one ETag: the version your change is based on."]})
+    return versions[0]
+
+
+def _forever(request: Request) -> bool:
+    value = request.query_params.get("forever", "false").lower()
+    if value not in ("1", "true", "yes", "0", "false", "no"):
+        raise exceptions.ValidationError({"forever": ["Must be true or false."]})
+    return value in ("1", "true", "yes")
+
+
+def _etag_versions(header: str) -> list[int] | None:
+    """The versions in an If-Match or If-None-Match list ("3", W/"3", "1", "5"); None if malformed."""
+    tags = [tag.strip() for tag in header.split(",") if tag.strip()]
+    matches = [re.fullmatch(r'(?:W/)?"?(\d+)"?', tag) for tag in tags]
+    return [int(match.group(1)) for match in matches if match] if tags and all(matches) else None
 
 
 def conflict(current_version: int) -> Response:
@@ -104,7 +120,7 @@ class KeysUnavailable(exceptions.APIException):
 class EntryViewSet(GenericViewSet[Entry]):
     serializer_class = EntryOut
     pagination_class = EntryPagination
-    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    lookup_value_regex = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, envelope.DecryptionFailed):
@@ -149,7 +165,8 @@ class EntryViewSet(GenericViewSet[Entry]):
     @extend_schema(responses={200: EntryOut})
     def retrieve(self, request: Request, pk: str) -> Response:
         entry = selectors.entry_for_reader(reader=signed_in_user(request), entry_id=pk)
-        if request.headers.get("If-None-Match") == etag(entry.version):
+        none_match = request.headers.get("If-None-Match", "")
+        if none_match.strip() == "*" or entry.version in (_etag_versions(none_match) or ()):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag(entry.version)})
         return Response(EntryOut(entry).data, headers={"ETag": etag(entry.version)})
 
@@ -193,7 +210,7 @@ class EntryViewSet(GenericViewSet[Entry]):
         expected = if_match_version(request, required=False)
         actor, client = signed_in_user(request), ClientInfo.from_request(request)
         try:
-            if request.query_params.get("forever") in ("1", "true"):
+            if _forever(request):
                 services.delete_entry_forever(actor=actor, entry_id=pk, expected_version=expected, client=client)
             else:
                 services.set_status(

@@ -74,10 +74,13 @@ def remove_after_commit(files: Iterable[tuple[str, str]]) -> None:
 
 
 def remove_files_of(entries: Any) -> None:
-    """For the services that delete entries for good: their attachments' files go after the commit."""
+    """For the services that delete entries for good: their attachments' files go after the commit.
+
+    The rows are locked: a thumbnail finished meanwhile is then either in what is read here,
+    or its task finds the row gone and removes the file itself (services._finish)."""
     from entries.attachments.models import Attachment
 
-    rows = Attachment.objects.filter(entry__in=entries).values_list("backend", "file", "thumbnail")
+    rows = Attachment.objects.select_for_update().filter(entry__in=entries).values_list("backend", "file", "thumbnail")
     remove_after_commit([pair for backend, name, thumb in rows for pair in ((backend, name), (backend, thumb))])
 
 

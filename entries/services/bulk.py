@@ -12,7 +12,15 @@ from django.utils import timezone
 from accounts.models import Action, User
 from entries.feed import lock_owner
 from entries.models import ChangeOp, Entry, EntryTag, Status
-from entries.services.common import category_for, clean_tag_names, keep_versions, record, slugs_for, tags_for
+from entries.services.common import (
+    MAX_TAGS_PER_ENTRY,
+    category_for,
+    clean_tag_names,
+    keep_versions,
+    record,
+    slugs_for,
+    tags_for,
+)
 from personalpod.http import ClientInfo
 
 MAX_BULK = 1000
@@ -62,6 +70,8 @@ def bulk_change(
             missing = sorted(set(entry_ids) - {str(e.id) for e in entries})
             raise ValidationError({"ids": [f"No such entries: {', '.join(missing[:10])}."]})
         changed = _changed_entries(entries, action, names, target)
+        if action == "tag":
+            _refuse_too_many_tags(changed, set(_slugs(names)))
         if not changed:
             return 0
         keep_versions(changed, actor)
@@ -90,6 +100,16 @@ def bulk_change(
         activity = {"trash": Action.DELETE, "restore": Action.RESTORE}.get(action, Action.UPDATE)
         record(changed, op=op, action=activity, actor=actor, client=client, metadata={"bulk": action})
     return len(changed)
+
+
+def _refuse_too_many_tags(entries: list[Entry], slugs: set[str]) -> None:
+    """The per-entry limit holds for bulk tagging too (one edit of the entry would refuse it)."""
+    over = [entry for entry in entries if len(slugs | {tag.slug for tag in entry.tags.all()}) > MAX_TAGS_PER_ENTRY]
+    if over:
+        titles = ", ".join(f"“{entry.title}”" for entry in over[:5])
+        raise ValidationError(
+            {"tags": [f"An entry has at most {MAX_TAGS_PER_ENTRY} tags; these would have more: {titles}."]}
+        )
 
 
 def _slugs(names: list[str]) -> list[str]:

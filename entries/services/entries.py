@@ -317,8 +317,10 @@ def _apply(entry: Entry, actor: User, changes: dict[str, Any], merge_fields: boo
     if "fields" in changes:
         proposed = {**entry.fields, **(changes["fields"] or {})} if merge_fields else dict(changes["fields"] or {})
         for name in SECRET_FIELDS.get(entry.type, ()):
-            # Reads never show secrets, so a PUT of what was read leaves them as they are.
-            proposed.setdefault(name, entry.fields.get(name, ""))
+            # Reads never show secrets, so a PUT of what was read (the secret left out, or
+            # null) leaves them as they are; "" clears one.
+            if proposed.get(name) is None:
+                proposed[name] = entry.fields.get(name, "")
         if entry.type == EntryType.TASK:
             proposed["next_occurrence_id"] = entry.fields.get("next_occurrence_id")
         try:
@@ -418,7 +420,8 @@ def restore_version(
     if kept is None:
         raise ValidationError({"version": [f"This entry has no version {version} in its history."]})
     old = kept.snapshot
-    changes = {name: old[name] for name in ("title", "content", "fields", "status", "tags")}
+    # The words, not the state: restoring a version never trashes, archives or revives the entry.
+    changes = {name: old[name] for name in ("title", "content", "fields", "tags")}
     if old.get("sealed"):
         secrets = envelope.unseal(entry.id, entry.owner_id, envelope.b64(old["sealed"]))
         changes["content"], changes["fields"] = envelope.join(entry.type, old["content"], old["fields"], secrets)

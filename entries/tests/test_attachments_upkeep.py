@@ -276,3 +276,39 @@ def test_quota_holds_under_two_concurrent_uploads(alice: User, settings: Any, st
     from entries.tests.test_attachments_api import stored_objects
 
     assert len(stored_objects(alice)) == 1  # the refused upload left nothing behind
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_thumbnail_finished_while_its_entry_is_deleted_forever_leaves_no_file(
+    alice: User, storage_backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = APIClient()
+    api.force_authenticate(alice)
+    entry = api.post("/api/v1/entries/", {"type": "document", "title": "Going"}, format="json").json()
+    attachment = attach(api, entry["id"], png(), "photo.png")
+    assert attachment.thumbnail_status == ThumbnailStatus.PENDING
+    from entries.attachments import storage
+
+    worker: list[threading.Thread] = []
+    real_remove_after_commit = storage.remove_after_commit
+
+    def thumbnail_in_between(pairs: Any) -> None:
+        # The delete has read which files to remove and not yet deleted the rows: the
+        # thumbnail task finishes now, in another connection.
+        def work() -> None:
+            try:
+                services.make_thumbnail(attachment.id)
+            finally:
+                connection.close()
+
+        worker.append(threading.Thread(target=work))
+        worker[0].start()
+        worker[0].join(timeout=1)  # it waits for the delete's lock (without the lock it is done)
+        real_remove_after_commit(pairs)
+
+    monkeypatch.setattr(storage, "remove_after_commit", thumbnail_in_between)
+    entry_services.delete_entry_forever(actor=alice, entry_id=entry["id"])
+    worker[0].join(timeout=30)
+    key = thumbnail_key(alice.id, attachment.id)
+    assert not exists(attachment, key)
+    assert not exists(attachment)

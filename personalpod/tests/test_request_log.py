@@ -40,9 +40,12 @@ def test_share_link_tokens_never_reach_the_log(client: Client, caplog: pytest.Lo
     with caplog.at_level(logging.INFO, logger="personalpod.requests"):
         client.get("/s/very-secret-token/")
         client.get("/api/v1/links/another-secret-token/")
+        client.get("/api/v1/files/signed-secret-token:1xZeLM:signature")
     logged = " ".join(r.getMessage() for r in caplog.records)
     assert "secret-token" not in logged
+    assert "signature" not in logged
     assert "/s/[redacted]" in logged
+    assert "/api/v1/files/[redacted]" in logged
 
 
 @pytest.mark.urls("personalpod.tests.urls")
