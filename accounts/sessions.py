@@ -61,7 +61,8 @@ def device_key(device_id: uuid.UUID | str) -> str:
 
 
 def device_id_for(user_id: uuid.UUID, device_name: str) -> uuid.UUID:
-    """A stable id per (user, device name), so signing in again from a device reuses it."""
+    """A stable id per (user, device name), so signing in again from a device reuses it
+    (unless another device of that name is signed in: see _signing_in_device)."""
     return uuid.uuid5(user_id, device_name.strip().casefold())
 
 
@@ -151,10 +152,20 @@ def create_device_session(
         client=client,
         device_name=device_name,
         platform=platform,
-        device_id=device_id_for(user_id, device_name) if device_name else None,
+        device_id=_signing_in_device(user_id, device_name) if device_name else None,
     )
     _save_new(item)
     return token, item
+
+
+def _signing_in_device(user_id: uuid.UUID, device_name: str) -> uuid.UUID:
+    """The device of this name, back after signing out; or, while a device of that name is
+    signed in, a new one: two phones called "iPhone" are two devices, each with its own place
+    in the change feed (as one, each would skip the other's changes)."""
+    named = device_id_for(user_id, device_name)
+    if any(item.device_key == device_key(named) for item in sessions_for_user(user_id)):
+        return uuid.uuid4()
+    return named
 
 
 def _save_new(item: SessionItem) -> None:

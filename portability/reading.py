@@ -24,7 +24,7 @@ from entries.attachments.models import Attachment
 from entries.attachments.storage import storage_for
 from entries.crypto import envelope
 from entries.models import TITLE_MAX_LENGTH, Category, Entry, Status, Tag
-from entries.schemas import SECRET_FIELDS, clean_fields
+from entries.schemas import clean_fields
 from entries.services.common import clean_tag_names, slugs_for
 from portability import crypto
 from portability.archive import SafeZip
@@ -103,10 +103,9 @@ class Checked:
 
 
 def content_hash(entry_type: str, title: str, content: str, fields: dict[str, Any]) -> str:
-    """What makes two entries the same for an import: type, title, words and plain fields
-    (not secrets, which existing entries keep sealed, nor what the server stamps)."""
-    secret = set(SECRET_FIELDS.get(entry_type, ())) | _NOT_CONTENT
-    kept = {name: value for name, value in fields.items() if name not in secret and value not in ("", None, [])}
+    """What makes two entries the same for an import: type, title, words and fields, secrets
+    included (a login with a newer password is not a duplicate), not what the server stamps."""
+    kept = {name: value for name, value in fields.items() if name not in _NOT_CONTENT and value not in ("", None, [])}
     basis = [entry_type, " ".join(title.split()).casefold(), content.strip(), kept]
     return hashlib.sha256(json.dumps(basis, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
@@ -140,12 +139,12 @@ def check(item: Item) -> Checked:
 
 
 def existing_hashes(owner: User) -> set[str]:
-    """The content hashes of the person's entries outside the trash (sealed ones opened)."""
+    """The content hashes of the person's entries outside the trash (secrets opened)."""
     hashes = set()
     rows = Entry.objects.filter(owner=owner).exclude(status=Status.DELETED)
     for entry in rows.only("id", "owner_id", "type", "title", "content", "fields", "is_sensitive", "content_encrypted"):
         content, fields = entry.content, entry.fields
-        if entry.is_sensitive and entry.content_encrypted:
+        if entry.content_encrypted:
             try:
                 secrets = envelope.unseal(entry.id, entry.owner_id, entry.content_encrypted)
             except envelope.DecryptionFailed:
@@ -173,6 +172,8 @@ def checked_items(owner: User, parsed: Parsed) -> list[Checked]:
     if len(parsed.items) > settings.IMPORT_MAX_ITEMS:
         raise ImportFailed("too_many_items", f"The file holds {len(parsed.items)} entries; "
                            f"at most {settings.IMPORT_MAX_ITEMS} are imported at once.")  # fmt: skip
+    # Duplicates of what the vault holds, and repeats within the file (the same card twice);
+    # confirming with skip_duplicates false brings them in all the same.
     seen = existing_hashes(owner)
     items = [check(item) for item in parsed.items]
     for checked in items:

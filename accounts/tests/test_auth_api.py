@@ -83,7 +83,13 @@ def test_login_path_works_without_the_trailing_slash(alice: User, client_ip: str
 
 
 def test_signing_in_again_from_a_device_reuses_its_id(alice: User, device_login: Callable[..., Any]) -> None:
-    assert device_login(alice, "Phone")["device"]["id"] == device_login(alice, "phone ")["device"]["id"]
+    first = device_login(alice, "Phone")
+    # Still signed in: another device of the same name, with a place in the feed of its own.
+    assert device_login(alice, "phone")["device"]["id"] != first["device"]["id"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {first['token']}")
+    assert client.post("/api/v1/auth/logout/").status_code == 204
+    assert device_login(alice, "phone ")["device"]["id"] == first["device"]["id"]  # back after signing out
 
 
 def test_wrong_password_and_unknown_account_get_the_same_answer(alice: User, client_ip: str) -> None:

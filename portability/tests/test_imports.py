@@ -472,3 +472,14 @@ def test_reading_an_import_is_bounded_in_queries(
     staged = Import.objects.create(owner=alice, format="vcard", original_name="a.vcf", size=1, sha256="0" * 64)
     with django_assert_max_num_queries(2):
         assert api.get(f"/api/v1/imports/{staged.id}/").status_code == 200
+
+
+def test_a_login_with_a_changed_password_is_not_a_duplicate(
+    api: APIClient, alice: User, upload: Callable[..., Any], import_file: Callable[..., dict[str, Any]]
+) -> None:
+    import_file(api, "bitwarden.json", samples.BITWARDEN)
+    changed = samples.BITWARDEN.replace(b'"mail-pw-9"', b'"mail-pw-10"')
+    staged = upload(api, "bitwarden.json", changed).json()
+    items = {item["title"]: item for item in api.get(f"/api/v1/imports/{staged['id']}/").json()["preview"]["items"]}
+    assert items["Build server"]["duplicate"] is True
+    assert items["Mail"]["duplicate"] is False

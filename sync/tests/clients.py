@@ -8,21 +8,20 @@ from typing import Any
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from accounts.sessions import device_id_for
 from sync.models import Device
 from sync.publisher import publish_changes
 
 
 class DeviceClient:
-    def __init__(self, user: User, name: str, token: str) -> None:
-        self.user, self.name = user, name
+    def __init__(self, user: User, name: str, token: str, device_id: str) -> None:
+        self.user, self.name, self.device_id = user, name, device_id
         self.api = APIClient()
         self.api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
         self.cursor: str | None = None
 
     @property
     def device(self) -> Device:
-        return Device.objects.get(id=device_id_for(self.user.id, self.name))
+        return Device.objects.get(id=self.device_id)
 
     def pull(self, cursor: str | None = None, limit: int | None = None, status: int = 200) -> dict[str, Any]:
         params: dict[str, Any] = {}

@@ -70,6 +70,7 @@ def sync_device(device_login: Callable[..., dict[str, Any]]) -> Callable[[User, 
     from sync.tests.clients import DeviceClient
 
     def make(user: User, name: str) -> DeviceClient:
-        return DeviceClient(user, name, device_login(user, name)["token"])
+        body = device_login(user, name)
+        return DeviceClient(user, name, body["token"], body["device"]["id"])
 
     return make

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.sessions import device_id_for
@@ -22,14 +23,27 @@ def test_device_sign_in_creates_the_device_its_session_names(alice: User, device
 
 
 def test_signing_in_again_reuses_the_device(alice: User, device_login: Any) -> None:
-    device_login(alice, "Phone")
+    token = device_login(alice, "Phone")["token"]
     first = Device.objects.get(owner=alice)
+    assert _sign_out(token).status_code == 204
     device_login(alice, "  PHONE ", platform="ios")
     again = Device.objects.get(owner=alice)
     assert again.id == first.id
     assert again.platform == "ios"
     assert again.last_seen_at > first.last_seen_at
     assert again.registered_seq == first.registered_seq
+
+
+def _sign_out(token: str) -> Any:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client.post("/api/v1/auth/logout/")
+
+
+def test_two_devices_of_one_name_signed_in_at_once_are_two_devices(alice: User, device_login: Any) -> None:
+    first, second = device_login(alice, "iPhone"), device_login(alice, "iphone")
+    assert first["device"]["id"] != second["device"]["id"]
+    assert Device.objects.filter(owner=alice).count() == 2
 
 
 def test_a_device_starts_after_the_changes_it_copies(alice: User, device_login: Any, write_notes: Any) -> None:
