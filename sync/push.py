@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from entries.api.serializers import EntryChangeIn, EntryIn
+from entries.feed import lock_owner
 from entries.models import Entry, EntryVersion, Status
 from entries.services.common import VersionConflict
 from entries.services.entries import EDITABLE, create_entry, delete_entry_forever, update_entry
@@ -28,7 +29,8 @@ from sync.state import entry_state
 
 MAX_OPERATIONS = 500
 OPS = ("create", "update", "trash", "restore", "delete")
-# An update that keeps losing the race to other writers gives up after this many tries.
+# An update that loses the race to other writers merges again, this many times in all; the
+# last try holds the owner's lock, so it cannot lose.
 _ATTEMPTS = 5
 
 
@@ -204,13 +206,18 @@ def _update(user: User, operation: Operation, entry: Entry, common: dict[str, An
         operation.op_id, operation.op, operation.entry_id, operation.base_version, data.validated_data
     )
     base_version = operation.base_version or entry.version
-    for _ in range(_ATTEMPTS):
+    for attempt in range(_ATTEMPTS):
         try:
             with transaction.atomic():
+                if attempt == _ATTEMPTS - 1:
+                    # Still racing: hold the owner's lock, which every write takes first, so
+                    # nothing changes the entry between reading it and writing the merge.
+                    lock_owner(entry.owner_id)
+                    entry = _editable(user, entry.id)
                 return _update_once(user, operation, entry, base_version, common)
         except VersionConflict:
             entry = _editable(user, entry.id)  # someone wrote in between: merge with theirs
-    raise ValidationError({"base_version": ["The entry keeps changing; push this operation again."]})
+    raise AssertionError("unreachable: the last attempt holds the owner's lock")
 
 
 def _update_once(

@@ -3,10 +3,12 @@ and batches refused as a whole."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from accounts.models import User
 from entries.models import Entry, EntryVersion
@@ -40,6 +42,40 @@ def test_edits_to_different_fields_merge(alice: User, sync_device: Any) -> None:
     assert (entry.title, entry.content) == ("Plan v2", "one\ntwo\nthree\nfour\n")
     assert sorted(t.name for t in entry.tags.all()) == ["a", "b", "c"]
     assert EntryVersion.objects.filter(entry=entry).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_update_that_keeps_losing_the_race_still_lands(
+    alice: User, sync_device: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sync import push
+
+    laptop = sync_device(alice, "Laptop")
+    entry = create_entry(actor=alice, type="note", title="Busy", content="one\n")
+    real = push._update_once
+    writers: list[threading.Thread] = []
+
+    def another_device_writes_first(user: User, operation: Any, current: Entry, *args: Any) -> Any:
+        n = len(writers)
+
+        def write() -> None:
+            try:
+                update_entry(actor=alice, entry_id=current.id, changes={"title": f"Busy {n}"})
+            finally:
+                connection.close()
+
+        writers.append(threading.Thread(target=write))
+        writers[-1].start()
+        writers[-1].join(timeout=2)  # done at once, unless this try holds the owner's lock
+        return real(user, operation, current, *args)
+
+    monkeypatch.setattr(push, "_update_once", another_device_writes_first)
+    (result,) = laptop.push(op("update", entry.id, 1, content="one\ntwo\n"))["results"]
+    assert result["outcome"] == "merged"
+    assert len(writers) == push._ATTEMPTS
+    writers[-1].join(timeout=30)  # the write that waited for the lock lands after
+    entry.refresh_from_db()
+    assert (entry.title, entry.content) == (f"Busy {push._ATTEMPTS - 1}", "one\ntwo\n")
 
 
 def test_note_content_merges_line_by_line(alice: User, sync_device: Any) -> None:
