@@ -110,7 +110,7 @@ def check_passphrase(share: Share, passphrase: str | None, client: ClientInfo | 
         return
     if not passphrase:
         raise PassphraseRequired
-    throttle.check_passphrase_allowed(share.id)
+    throttle.check_passphrase_allowed(share.id, client.ip if client else None)
     # check_password compares in constant time (and runs the whole slow hash either way).
     if check_password(passphrase, share.passphrase_hash):
         return

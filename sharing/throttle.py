@@ -35,12 +35,9 @@ def _over(key: str, limit: int) -> bool:
 
 
 def check(ip: str | None) -> None:
-    """Count a request to a link endpoint; Throttled if this address has made too many, or
-    has given too many wrong passphrases."""
+    """Count a request to a link endpoint; Throttled if this address has made too many."""
     ip = ip or "unknown"
     try:
-        if _over(f"links:fail:ip:{ip}", settings.SHARE_PASSPHRASE_FAILURE_LIMIT):
-            raise Throttled(settings.SHARE_PASSPHRASE_FAILURE_WINDOW_SECONDS)
         if _count(f"links:req:ip:{ip}", settings.SHARE_LINK_RATE_WINDOW_SECONDS) > settings.SHARE_LINK_RATE_LIMIT:
             raise Throttled(settings.SHARE_LINK_RATE_WINDOW_SECONDS)
     except Throttled:
@@ -49,10 +46,14 @@ def check(ip: str | None) -> None:
         logger.warning("share-link throttle unavailable; not throttling", exc_info=True)
 
 
-def check_passphrase_allowed(share_id: uuid.UUID) -> None:
-    """Throttled if the link has had too many wrong passphrases, from wherever they came."""
+def check_passphrase_allowed(share_id: uuid.UUID, ip: str | None) -> None:
+    """Throttled if this address has given too many wrong passphrases (to any link), or the
+    link has had too many, from wherever they came. Only a passphrase is refused: a link
+    without one still opens from that address (one shared by a whole office, say)."""
     try:
-        if _over(f"links:fail:share:{share_id}", settings.SHARE_PASSPHRASE_FAILURE_LIMIT_PER_LINK):
+        if _over(f"links:fail:ip:{ip or 'unknown'}", settings.SHARE_PASSPHRASE_FAILURE_LIMIT) or _over(
+            f"links:fail:share:{share_id}", settings.SHARE_PASSPHRASE_FAILURE_LIMIT_PER_LINK
+        ):
             raise Throttled(settings.SHARE_PASSPHRASE_FAILURE_WINDOW_SECONDS)
     except Throttled:
         raise

@@ -122,6 +122,9 @@ def test_a_passphrase_is_asked_for_checked_and_wrong_ones_are_counted(
     assert int(locked["Retry-After"]) > 0
     assert_private(locked)
     assert open_link(link["token"], "198.18.0.77", passphrase="blue harbour 42").status_code == 200
+    # A link without a passphrase still opens from that address (a whole office may share it).
+    open_one = share(alice, make_entry(alice, title="Menu")["id"], link=True)
+    assert open_link(open_one["token"], ip).status_code == 200
     denied = ActivityLog.objects.filter(action="share_access", metadata__denied="wrong_passphrase")
     assert denied.count() == 3
     assert "harbour" not in str(list(ActivityLog.objects.values("metadata")))
