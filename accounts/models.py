@@ -31,8 +31,16 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, username, password, **extra)
 
 
+# In the zone database, but not places: the server's own setting and tzdata's internals.
+_NOT_ZONES = {"localtime", "posixrules", "Factory"}
+
+
+def time_zones() -> set[str]:
+    return zoneinfo.available_timezones() - _NOT_ZONES
+
+
 def timezone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+    return [(name, name) for name in sorted(time_zones())]
 
 
 class User(AbstractBaseUser, PermissionsMixin, TimestampedModel):

@@ -11,7 +11,6 @@ import hashlib
 import re
 import secrets
 import uuid
-import zoneinfo
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -28,7 +27,7 @@ from django.utils.http import urlsafe_base64_decode
 from accounts import sessions, throttle
 from accounts.activity import log_activity
 from accounts.dynamo import SessionItem
-from accounts.models import Action, ApiToken, User
+from accounts.models import Action, ApiToken, User, time_zones
 from personalpod.celery import enqueue
 from personalpod.http import ClientInfo
 
@@ -200,6 +199,8 @@ def change_password(
     else:
         throttle.succeeded(user.email, client.ip)
     password_errors = _password_errors(new_password, user)
+    if new_password == current_password and "current_password" not in errors:
+        password_errors.append("The new password is the current one; choose another.")
     if password_errors:
         errors["new_password"] = password_errors
     if errors:
@@ -302,7 +303,7 @@ def update_profile(*, user: User, client: ClientInfo, **changes: Any) -> User:
         changes["username"] = changes["username"].strip()
         if User.objects.filter(username__iexact=changes["username"]).exclude(id=user.id).exists():
             errors["username"] = ["This username is taken."]
-    if "timezone" in changes and changes["timezone"] not in zoneinfo.available_timezones():
+    if "timezone" in changes and changes["timezone"] not in time_zones():
         errors["timezone"] = ["Unknown time zone; use an IANA name such as Europe/Paris."]
     if "search_language" in changes and not is_search_language(changes["search_language"]):
         errors["search_language"] = ["Unknown search language; see the list of text-search configurations."]

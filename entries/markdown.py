@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
@@ -22,3 +23,22 @@ _renderer.add_render_rule("link_open", _link_open)
 def render(text: str) -> SafeString:
     # Safe: html is off, so every tag in TEXT comes out escaped.
     return mark_safe(str(_renderer.render(text or "")))  # noqa: S308
+
+
+# Markdown's marks, for a fragment of a note (a search snippet: a cut-out piece that need not
+# parse as a whole). Regular expressions, not a render: a page of results has twenty.
+_MARKS = [
+    (re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)"), r"\1"),  # a link or image: its text
+    (re.compile(r"(\*\*|__|~~)(?=\S)(.+?)(?<=\S)\1"), r"\2"),  # bold, struck through
+    (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])"), r"\1"),  # emphasis
+    # At a line's start: a heading's #s, a quote's >, a list's marker and a task's box.
+    (re.compile(r"(?m)^[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|(?:[-*+]|\d+[.)])[ \t]+(?:\[[ xX]\][ \t]+)?)"), ""),
+    (re.compile(r"`+"), ""),
+]
+
+
+def plain_fragment(text: str) -> str:
+    """A piece of Markdown as the words a reader sees, on one line."""
+    for pattern, replacement in _MARKS:
+        text = pattern.sub(replacement, text)
+    return " ".join(text.split())

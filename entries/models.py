@@ -163,6 +163,7 @@ class EqualsAny(models.Func):
 # Share permissions that allow changing the entry (sharing.models.Permission; entries does
 # not import sharing).
 WRITE_PERMISSIONS = ("write", "admin")
+MANAGE_PERMISSIONS = ("admin",)
 
 
 class EntryQuerySet(models.QuerySet["Entry"]):
@@ -177,6 +178,10 @@ class EntryQuerySet(models.QuerySet["Entry"]):
     def editable_by(self, user: Any) -> EntryQuerySet:
         """Entries USER may change: their own and those shared with them to write (or administer)."""
         return self.filter(Q(owner=user) | self._shared_with(user, WRITE_PERMISSIONS))
+
+    def managed_by(self, user: Any) -> EntryQuerySet:
+        """Entries USER may archive, trash, restore and share: their own and those they administer."""
+        return self.filter(Q(owner=user) | self._shared_with(user, MANAGE_PERMISSIONS))
 
     def _shared_with(self, user: Any, permissions: tuple[str, ...] = ()) -> EqualsAny:
         """Entries USER holds a live share on (not revoked, not expired, at this statement's

@@ -20,6 +20,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from accounts.models import User
+from entries import markdown
 from entries.models import Entry
 from entries.selectors import Whose, entries_for_reader
 
@@ -318,7 +319,7 @@ def _hit(
 ) -> Hit:  # fmt: skip
     # ts_headline gives the content's opening words when the hit was elsewhere (title, tags);
     # a type whose words live in its fields shows those instead.
-    snippet = snippet or ""
+    snippet = markdown.plain_fragment(snippet or "")  # content is Markdown
     if _MARK_START not in snippet and (field_text := _field_text(entry_type, json.loads(fields))):
         snippet = field_text[:240]
     return Hit(

@@ -110,6 +110,10 @@ class LogoutView(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request) -> Response:
         user, client = _user(request), ClientInfo.from_request(request)
+        if isinstance(request.auth, ApiToken):  # not a session: it ends when it is revoked
+            raise exceptions.ValidationError(
+                {"token": ["An API token is not signed in: revoke it with DELETE /api/v1/auth/tokens/{id}/."]}
+            )
         if isinstance(request.auth, sessions.DeviceSession):
             services.end_device_session(user=user, item=request.auth.item, client=client)
         else:

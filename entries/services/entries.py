@@ -216,6 +216,7 @@ def update_entry(
         entry = locked_entry(actor, entry_id)
         if expected_version is not None and entry.version != expected_version:
             raise VersionConflict(entry.version)
+        _refuse_status_change_by_editors(actor, entry, changes)
         stored = snapshot(entry)  # as stored: secrets sealed
         touches_secrets = bool({"content", "fields", "is_sensitive"} & set(changes)) and bool(
             entry.content_encrypted or changes.get("is_sensitive") or entry.type in SECRET_FIELDS
@@ -291,6 +292,15 @@ def _seal_history(entry: Entry) -> None:
             "sealed": base64.b64encode(sealed).decode(),
         }
         version.save(update_fields=["snapshot"])
+
+
+def _refuse_status_change_by_editors(actor: User, entry: Entry, changes: dict[str, Any]) -> None:
+    """Archiving, trashing and restoring are the owner's (and administrators'): an editor's
+    trash would take the entry out of their own sight, with no way back."""
+    if changes.get("status") in (None, entry.status) or entry.owner_id == actor.id:
+        return
+    if not Entry.objects.managed_by(actor).filter(id=entry.id).exists():
+        raise PermissionDenied("Only the entry's owner and its administrators archive, trash or restore it.")
 
 
 def _apply(entry: Entry, actor: User, changes: dict[str, Any], merge_fields: bool) -> dict[str, Any]:

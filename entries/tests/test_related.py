@@ -109,3 +109,14 @@ def test_the_entry_page_lists_related_entries(alice: User, trip: Entry) -> None:
     assert "Groceries" not in page
     alone = note(alice, "Zebracorn")
     assert 'aria-labelledby="related-title"' not in signed_in(alice).get(f"/entries/{alone.id}/").content.decode()
+
+
+def test_the_parts_every_web_address_has_are_no_keywords(alice: User, api: APIClient) -> None:
+    bank = services.create_entry(
+        actor=alice, type="bookmark", title="Bank", fields={"url": "https://www.bank.example.com/login.html"}
+    )
+    services.create_entry(actor=alice, type="bookmark", title="Docs", fields={"url": "https://docs.python.org"})
+    bank.refresh_from_db()
+    assert not {"http", "https", "www", "com", "org", "html"} & set(bank.keywords)
+    assert "bank" in bank.keywords
+    assert related_titles(api, bank) == []

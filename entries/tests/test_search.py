@@ -497,3 +497,10 @@ def test_search_statements_stay_within_what_psycopg_caches(alice: User, bob: Use
     for length, params in sizes.values():
         assert length <= _queries.MAX_CACHED_STATEMENT_LENGTH
         assert params <= _queries.MAX_CACHED_STATEMENT_PARAMS
+
+
+def test_a_notes_snippet_shows_its_words_not_its_markdown(alice: User, api: APIClient) -> None:
+    content = "# Agenda\n- **budget** review\n- hiring [the plan](https://example.com/plan) *soon*\n> `quoted`"
+    services.create_entry(actor=alice, type="note", title="Monday", content=content)
+    (hit,) = search(api, "budget")["results"]
+    assert hit["snippet"] == "Agenda <mark>budget</mark> review hiring the plan soon quoted"

@@ -102,16 +102,18 @@ def entry_detail(request: HttpRequest, entry_id: str) -> HttpResponse:
     entry = selectors.entry_for_reader(reader=user, entry_id=entry_id)
     can_edit = selectors.may_change(reader=user, entry=entry)
     is_owner = entry.owner_id == user.id
+    can_manage = can_edit and selectors.may_manage(reader=user, entry=entry)
     context = {
         "entry": entry,
         "type_info": TYPES[entry.type],
         "content": entry.content,
         "fields": entry.fields,
         "can_edit": can_edit,
+        "can_manage": can_manage,
         "is_owner": is_owner,
         "now": timezone.now(),
         # The sharing app's pages, by name (entries does not import it).
-        "share_url": reverse("share-ui:dialog", args=[entry.id]) if is_owner or can_edit else "",
+        "share_url": reverse("share-ui:dialog", args=[entry.id]) if can_manage else "",
         "attachments_url": reverse("entries:files", args=[entry.id]),
         "related": related_entries(reader=user, entry=entry),
     }

@@ -40,8 +40,10 @@ def generate_password(request: HttpRequest) -> HttpResponse:
         value, bits = generator.passphrase(5, separator="-", capitalize=False)
     else:
         length = options.get("length") or 20
-        symbols = options.get("symbols") if "symbols" in request.GET else True
-        value, bits = generator.password(length, lowercase=True, uppercase=True, digits=True, symbols=bool(symbols))
+        # The form sends its length and, only when ticked, "symbols": with options, an absent
+        # box is an unticked one; with none at all, symbols are in.
+        symbols = bool(options.get("symbols")) if request.GET else True
+        value, bits = generator.password(length, lowercase=True, uppercase=True, digits=True, symbols=symbols)
     context = {"value": value, "bits": bits}
     return no_store(render(request, "entries/partials/generated.html", context))
 

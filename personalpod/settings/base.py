@@ -158,6 +158,10 @@ if FILE_STORAGE == "s3" and not AWS_STORAGE_BUCKET_NAME:
     raise ConfigError("AWS_STORAGE_BUCKET_NAME: required when FILE_STORAGE is s3")
 STORAGES["default"] = STORAGES[FILE_STORAGE]
 
+# A request body (files aside) may be this big: a note may hold 1,000,000 characters, up to
+# 4 MB as UTF-8 and more as escaped JSON. Over it: 413 (personalpod.errors.bad_request).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.integer("REQUEST_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+
 # Attachments: limits checked before anything is stored, and their upkeep.
 ATTACHMENT_MAX_BYTES = env.integer("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, minimum=1)
 STORAGE_QUOTA_BYTES = env.integer("STORAGE_QUOTA_BYTES", 1024 * 1024 * 1024, minimum=0)

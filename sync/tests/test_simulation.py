@@ -77,7 +77,8 @@ class Simulation:
             return
         entry_id = self.rng.choice(sorted(device.store))
         state = device.store[entry_id]
-        if choice < 0.18:
+        # Trash and restore are the owner's: an editor's device (Bob's, on Alice's entries) edits.
+        if choice < 0.18 and Entry.objects.filter(id=entry_id, owner=device.client.user).exists():
             kind = "restore" if state["status"] == "deleted" else "trash"
             device.store[entry_id] = {**state, "status": "active" if kind == "restore" else "deleted"}
             device.queue(self._op(kind, entry_id, None, {}, []))
