@@ -37,8 +37,13 @@ _MARKS = [
 ]
 
 
+# Whether any of those can be there: most snippets are plain words, and skip the five passes.
+_ANY_MARK = re.compile(r"[#*_\[`>~]|^[ \t]*(?:[-+]|\d+[.)])[ \t]", re.MULTILINE)
+
+
 def plain_fragment(text: str) -> str:
     """A piece of Markdown as the words a reader sees, on one line."""
-    for pattern, replacement in _MARKS:
-        text = pattern.sub(replacement, text)
+    if _ANY_MARK.search(text):
+        for pattern, replacement in _MARKS:
+            text = pattern.sub(replacement, text)
     return " ".join(text.split())
