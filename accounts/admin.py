@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import ngettext
 
 from accounts import services
 from accounts.activity import log_activity
@@ -48,7 +49,8 @@ class UserAdmin(admin.ModelAdmin[User]):
             services.deactivate_user(user=user, actor=actor, client=ClientInfo.from_request(request))
             for user in queryset.filter(is_active=True)
         )
-        self.message_user(request, f"Deactivated; {ended} session(s) ended.", messages.SUCCESS)
+        ended_text = ngettext("%(count)d session ended.", "%(count)d sessions ended.", ended) % {"count": ended}
+        self.message_user(request, f"Deactivated; {ended_text}", messages.SUCCESS)
 
 
 @admin.register(ApiToken)

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services, sessions, throttle
@@ -114,7 +115,10 @@ def password_change(request: HttpRequest) -> HttpResponse:
             form.add_error(None, f"Too many wrong passwords. Try again in {locked.retry_after // 60 + 1} minutes.")
         else:
             update_session_auth_hash(request, user)
-            messages.success(request, f"Password changed. {ended} other session(s) were signed out.")
+            signed_out = ngettext(
+                "%(count)d other session was signed out.", "%(count)d other sessions were signed out.", ended
+            )
+            messages.success(request, "Password changed. " + signed_out % {"count": ended})
             return redirect("accounts:sessions")
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/password_change.html", {"form": form}, status=status)
@@ -186,7 +190,8 @@ def revoke_other_sessions(request: HttpRequest) -> HttpResponse:
     ended = services.revoke_other_sessions(
         user=signed_in_user(request), keep=sessions.current_session_id(request), client=ClientInfo.from_request(request)
     )
-    messages.success(request, f"{ended} other session(s) signed out.")
+    signed_out = ngettext("%(count)d other session signed out.", "%(count)d other sessions signed out.", ended)
+    messages.success(request, signed_out % {"count": ended})
     return redirect("accounts:sessions")
 
 

@@ -25,6 +25,15 @@ class Permission(models.TextChoices):
     ADMIN = "admin"  # also manage its shares
 
 
+# How every page names a permission: the share dialog's choices, the owner's list of people
+# and the grantee's "Shared with me". Not the choices' own labels: those are migration state.
+PERMISSION_LABELS: dict[str, str] = {
+    Permission.READ: "Can read",
+    Permission.WRITE: "Can edit",
+    Permission.ADMIN: "Can edit and share",
+}
+
+
 class State(models.TextChoices):
     LIVE = "live"
     REVOKED = "revoked"

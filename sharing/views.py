@@ -22,38 +22,24 @@ from sharing import links, throttle
 from sharing.api.views import link_headers
 
 TEMPLATE = "sharing/link.html"
-HIDDEN_FIELDS = {"next_occurrence_id"}
-
-
-def _rows(values: dict[str, Any] | None) -> list[tuple[str, str]]:
-    """A fields dict as (label, text) rows, without the empty ones."""
-    rows = []
-    for name, value in (values or {}).items():
-        if name in HIDDEN_FIELDS or value in (None, "", [], {}):
-            continue
-        text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-        rows.append((name.replace("_", " ").capitalize(), text))
-    return rows
 
 
 def _entry_page(request: HttpRequest, opening: links.Opening, revealed: dict[str, Any] | None = None) -> HttpResponse:
     entry: Entry = opening.entry
-    secrets: list[tuple[str, str]] = []
-    secret_content = ""
-    if revealed is not None:
-        if entry.is_sensitive:
-            secret_content = str(revealed.get("content") or "")
-            secrets = _rows(revealed.get("fields"))
-        else:
-            secrets = _rows(revealed)
+    content, fields = entry.content, dict(entry.fields or {})
+    if entry.is_sensitive:
+        # Sealed whole: nothing of it shows before the click, all of it after.
+        unsealed = revealed or {}
+        content, fields = unsealed.get("content") or "", unsealed.get("fields") or {}
+    elif revealed:
+        fields.update(revealed)  # a password's secret and authenticator seed
     context = {
         "entry": entry,
         "shared_by": opening.share.owner.username,
         "tags": sorted((tag.name for tag in entry.tags.all()), key=str.lower),
-        "details": [] if entry.is_sensitive else _rows(entry.fields),
-        "revealed": revealed is not None,
-        "secrets": secrets,
-        "secret_content": secret_content,
+        "content": content,
+        "fields": fields,
+        "is_sealed": entry.is_sensitive and revealed is None,
         "can_reveal": opening.share.is_reveal_allowed and bool(entry.content_encrypted) and revealed is None,
         "reveal_label": "Show password" if entry.type == EntryType.PASSWORD else "Show protected contents",
         "ticket": opening.ticket,
@@ -66,7 +52,9 @@ def _passphrase_page(request: HttpRequest, error: str = "", status: int = 200) -
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:
-    return render(request, "404.html", status=404)
+    # One page for every link that does not open (unknown, expired, used up, revoked), so
+    # that it tells a prober nothing; its words cover each case for the person holding it.
+    return render(request, TEMPLATE, {"problem": "not_found"}, status=404)
 
 
 # No CSRF check: the page acts on no one's session (the link is the credential), and its

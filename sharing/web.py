@@ -22,7 +22,7 @@ from entries.forms import STATUS_VIEWS, TYPES, ListFilters, local_datetime_field
 from entries.models import Entry
 from personalpod.http import ClientInfo
 from sharing import selectors, services
-from sharing.models import Permission, Share, State
+from sharing.models import PERMISSION_LABELS, Share, State
 from sharing.services import MAX_ACCESS_COUNT, PASSPHRASE_MAX
 
 PEOPLE_SUGGESTIONS = 8
@@ -30,13 +30,7 @@ PEOPLE_SUGGESTIONS = 8
 
 class PersonShareForm(forms.Form):
     grantee = forms.CharField(max_length=254, label="Person", help_text="Their username or e-mail address.")
-    permission = forms.ChoiceField(
-        choices=[
-            (Permission.READ, "Can read"),
-            (Permission.WRITE, "Can edit"),
-            (Permission.ADMIN, "Can edit and share"),
-        ]
-    )
+    permission = forms.ChoiceField(choices=list(PERMISSION_LABELS.items()))
     expires_at = local_datetime_field("Until", "Optional: the share ends by itself then.")
 
 

@@ -90,6 +90,24 @@ def test_the_sessions_page_lists_devices_and_revokes_one(alice: User, device_log
     assert client.get("/accounts/sessions/").status_code == 200
 
 
+def test_signing_out_everywhere_else_says_how_many_in_plain_words(
+    alice: User, device_login: Callable[..., Any]
+) -> None:
+    client = browser()
+    client.post("/accounts/login/", {"email": alice.email, "password": PASSWORD})
+    device_login(alice, "Pixel")
+    one = client.post("/accounts/sessions/revoke-others/", follow=True).content.decode()
+    assert "1 other session signed out." in one
+    device_login(alice, "Pixel")
+    device_login(alice, "Laptop")
+    two = client.post("/accounts/sessions/revoke-others/", follow=True).content.decode()
+    assert "2 other sessions signed out." in two
+    device_login(alice, "Pixel")
+    body = {"current_password": PASSWORD, "new_password": "a whole new passphrase 42"}
+    changed = client.post("/accounts/password/", body, follow=True).content.decode()
+    assert "Password changed. 1 other session was signed out." in changed
+
+
 def test_a_revoked_browser_session_is_signed_out(alice: User, device_login: Callable[..., Any]) -> None:
     client = browser()
     client.post("/accounts/login/", {"email": alice.email, "password": PASSWORD})
@@ -187,6 +205,7 @@ def test_the_admin_shows_the_activity_log_read_only(alice: User) -> None:
     admin.post("/accounts/login/", {"email": alice.email, "password": PASSWORD})
     listing = admin.get("/admin/accounts/activitylog/", {"action": "login"})
     assert listing.status_code == 200
+    assert '<link rel="icon" href="/static/personalpod/favicon.svg"' in listing.content.decode()  # not /favicon.ico
     row = ActivityLog.objects.get(action=Action.LOGIN)
     assert admin.get(f"/admin/accounts/activitylog/{row.id}/delete/").status_code == 403
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.html import strip_tags
 from django.utils.safestring import SafeString
 
@@ -58,6 +58,15 @@ def markdown(text: str) -> SafeString:
 def plaintext(text: str) -> str:
     """Markdown as the words a reader sees (for one-line snippets)."""
     return " ".join(html.unescape(strip_tags(md.render(text))).split())
+
+
+@register.filter
+def day(value: Any) -> Any:
+    """An ISO date from Entry.fields (a birthday) as a date, for the date filter."""
+    try:
+        return parse_date(str(value)) or value
+    except ValueError:
+        return value
 
 
 @register.filter

@@ -259,6 +259,7 @@ def test_search_page_and_suggestions(web: Client, alice: User) -> None:
     assert "Groceries" not in suggest
     page = web.get("/search/", {"q": "lisbon", "type": "note"}).content.decode()
     assert "<mark>Lisbon</mark>" in page
+    assert "-word to leave one out, and <code>or</code> between two words to allow either." in page
     assert 'value="note" selected' in page
     typo = web.get("/search/", {"q": "lisbn"}).content.decode()
     assert "Did you mean" in typo

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, UserFactory
@@ -34,9 +37,12 @@ def test_share_with_a_person_who_then_sees_it(alice: User, bob: User, note: Entr
     assert "Not shared with anyone yet." in dialog
     shared = web.post(f"/entries/{note.id}/share/person/", {"grantee": "BOB@example.com", "permission": "write"})
     assert "Shared with bob." in shared.content.decode()
+    assert 'class="badge accent">Can edit</span>' in shared.content.decode()  # the dialog's own words
     assert Share.objects.get(entry=note).grantee == bob
     friend = signed_in(bob)
-    assert "Trip budget" in friend.get("/shared/").content.decode()
+    mine = friend.get("/shared/").content.decode()
+    assert "Trip budget" in mine
+    assert 'class="badge accent">Can edit</span>' in mine
     assert "Flights: 240 EUR" in friend.get(f"/entries/{note.id}/").content.decode()
     badge = re.compile(r'class="badge accent">[^<]*(<svg.*?</svg>)?\s*shared')
     for path in ("/search/", "/search/suggest/"):  # found, and said to be someone else's
@@ -109,3 +115,60 @@ def test_a_grantee_can_leave_a_share(alice: User, bob: User, note: Entry) -> Non
     left = friend.post(f"/shares/{created.share.id}/revoke/", follow=True)
     assert "is no longer shared with you" in left.content.decode()
     assert friend.get(f"/entries/{note.id}/").status_code == 404
+
+
+def open_page(token: str | None, ip: str) -> Any:
+    return Client(REMOTE_ADDR=ip).get(f"/s/{token}")
+
+
+def test_a_link_page_renders_a_notes_markdown_safely(alice: User, ip: str) -> None:
+    text = "# Agenda\n\nThe **budget**, see [link](https://example.com).\n\n<script>alert(1)</script>"
+    entry = entries.create_entry(actor=alice, type="note", title="Meeting", content=text)
+    created = services.create_share(actor=alice, entry_id=entry.id, link=True)
+    html = open_page(created.token, ip).content.decode()
+    assert "<h1>Agenda</h1>" in html
+    assert "<strong>budget</strong>" in html
+    assert '<a href="https://example.com" rel="noopener noreferrer nofollow">link</a>' in html
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "# Agenda" not in html
+
+
+def test_a_link_page_labels_and_formats_fields_as_the_entry_page_does(alice: User, ip: str) -> None:
+    login = entries.create_entry(
+        actor=alice, type="password", title="Bank", fields={"username": "al", "url": "https://bank.example.com/"}
+    )
+    html = open_page(services.create_share(actor=alice, entry_id=login.id, link=True).token, ip).content.decode()
+    assert "<dt>Website</dt>" in html
+    assert "<dt>Url</dt>" not in html
+    contact = entries.create_entry(
+        actor=alice, type="contact", title="Sam",
+        fields={
+            "emails": ["sam@example.com", "sam@work.example"], "phones": ["+351 912 345 678"],
+            "addresses": ["1 Rua Augusta\nLisboa", "2 Quay Street"], "birthday": "1990-05-17",
+        },
+    )  # fmt: skip
+    html = open_page(services.create_share(actor=alice, entry_id=contact.id, link=True).token, ip).content.decode()
+    for label in ("E-mail", "Phone", "Addresses", "Birthday"):
+        assert f"<dt>{label}</dt>" in html
+    assert "<dt>Emails</dt>" not in html
+    assert '<a href="mailto:sam@example.com">sam@example.com</a><br><a href="mailto:sam@work.example">' in html
+    assert "<p>1 Rua Augusta<br>Lisboa</p><p>2 Quay Street</p>" in html
+    assert "<dd>17 May 1990</dd>" in html
+
+
+def test_a_link_that_no_longer_opens_says_why_it_may_not_but_not_which(alice: User, note: Entry, ip: str) -> None:
+    used = services.create_share(actor=alice, entry_id=note.id, link=True, max_access_count=1)
+    assert open_page(used.token, ip).status_code == 200
+    revoked = services.create_share(actor=alice, entry_id=note.id, link=True)
+    services.revoke_share(actor=alice, share_id=revoked.share.id)
+    expired = services.create_share(actor=alice, entry_id=note.id, link=True)
+    Share.objects.filter(id=expired.share.id).update(expires_at=timezone.now() - timedelta(seconds=1))
+    pages = [open_page(token, ip) for token in (used.token, revoked.token, expired.token, "pps_" + "A" * 43)]
+    assert {page.status_code for page in pages} == {404}
+    said = {re.sub(r'"X-CSRFToken": "\w+"', "", page.content.decode()) for page in pages}  # masked per response
+    assert len(said) == 1
+    assert "it may have expired, reached its open limit, been revoked, or been mistyped" in said.pop()
+    elsewhere = Client().get("/no-such-page/").content.decode()
+    assert "Not found" in elsewhere
+    assert "been revoked" not in elsewhere
