@@ -46,6 +46,10 @@ class CannotOpen(Exception):
     """Wrong passphrase or key, or a damaged, truncated or foreign file."""
 
 
+class Damaged(CannotOpen):
+    """The file itself is wrong (truncated, damaged, foreign), whatever the key."""
+
+
 def is_encrypted(head: bytes) -> bool:
     return head.startswith(MAGIC)
 
@@ -107,31 +111,31 @@ def encrypt_with_passphrase(source: IO[bytes], target: IO[bytes], passphrase: st
 
 def read_header(source: IO[bytes]) -> Header:
     if source.read(len(MAGIC)) != MAGIC:
-        raise CannotOpen("not an encrypted PersonalPod file")
+        raise Damaged("not an encrypted PersonalPod file")
     (length,) = struct.unpack(">I", source.read(4).rjust(4, b"\x00"))
     if not 0 < length <= _MAX_HEADER:
-        raise CannotOpen("the file's header is damaged")
+        raise Damaged("the file's header is damaged")
     raw = source.read(length)
     try:
         fields = json.loads(raw)
     except ValueError:
-        raise CannotOpen("the file's header is damaged") from None
+        raise Damaged("the file's header is damaged") from None
     if not isinstance(fields, dict) or fields.get("kdf") not in ("scrypt", "key"):
-        raise CannotOpen("the file's header is damaged")
+        raise Damaged("the file's header is damaged")
     return Header(raw, fields)
 
 
 def passphrase_key(header: Header, passphrase: str) -> bytes:
     fields = header.fields
     if fields.get("kdf") != "scrypt":
-        raise CannotOpen("this file is not protected by a passphrase")
+        raise Damaged("this file is not protected by a passphrase")
     try:
         params = {name: int(fields[name]) for name in ("n", "r", "p")}
         salt = base64.b64decode(fields["salt"], validate=True)
     except (KeyError, TypeError, ValueError):
-        raise CannotOpen("the file's header is damaged") from None
+        raise Damaged("the file's header is damaged") from None
     if any(not 0 < params[name] <= SCRYPT_LIMITS[name] for name in params) or params["n"] & (params["n"] - 1):
-        raise CannotOpen("the file asks for key-derivation parameters out of bounds")
+        raise Damaged("the file asks for key-derivation parameters out of bounds")
     return derive_key(passphrase, salt, **params)
 
 
@@ -143,18 +147,18 @@ def decrypt_chunks(source: IO[bytes], key: bytes, header: Header) -> Iterator[by
         prefix = base64.b64decode(header.fields["nonce_prefix"], validate=True)
         limit = int(header.fields.get("chunk_size", CHUNK_SIZE)) + _TAG
     except (KeyError, TypeError, ValueError):
-        raise CannotOpen("the file's header is damaged") from None
+        raise Damaged("the file's header is damaged") from None
     index = 0
     while True:
         size_bytes = source.read(4)
         if len(size_bytes) < 4:
-            raise CannotOpen("the file is truncated")
+            raise Damaged("the file is truncated")
         (size,) = struct.unpack(">I", size_bytes)
         if not _TAG <= size <= limit:
-            raise CannotOpen("the file is damaged")
+            raise Damaged("the file is damaged")
         sealed = source.read(size)
         if len(sealed) < size:
-            raise CannotOpen("the file is truncated")
+            raise Damaged("the file is truncated")
         for last in (False, True):
             try:
                 plain = cipher.decrypt(_nonce(prefix, index, last), sealed, header.aad)
@@ -163,7 +167,7 @@ def decrypt_chunks(source: IO[bytes], key: bytes, header: Header) -> Iterator[by
             yield plain
             if last:
                 if source.read(1):
-                    raise CannotOpen("the file has data after its end")
+                    raise Damaged("the file has data after its end")
                 return
             break
         else:

@@ -31,7 +31,7 @@ from entries.models import Category, Entry, Tag
 from personalpod.celery import enqueue
 from personalpod.http import ClientInfo
 from portability import crypto
-from portability.formats.personalpod import FORMAT, VERSION
+from portability.formats.personalpod import FORMAT, VERSION, json_value
 from portability.models import Export
 from sharing.models import Share
 
@@ -184,7 +184,7 @@ class _Writer:
         self.files: dict[str, str] = {}
 
     def json(self, name: str, data: Any) -> None:
-        payload = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
+        payload = json.dumps(data, ensure_ascii=False, indent=2, default=json_value).encode()
         self.archive.writestr(name, payload)
         self.files[name] = hashlib.sha256(payload).hexdigest()
 
@@ -199,7 +199,7 @@ class _Writer:
                 digest.update(data)
 
             for row in rows:
-                write(("[\n  " if count == 0 else ",\n  ") + json.dumps(row, ensure_ascii=False, default=str))
+                write(("[\n  " if count == 0 else ",\n  ") + json.dumps(row, ensure_ascii=False, default=json_value))
                 count += 1
             write("[]\n" if count == 0 else "\n]\n")
         self.files[name] = digest.hexdigest()
@@ -310,7 +310,7 @@ def write_archive(owner: User, path: Path, progress: Any) -> dict[str, int]:
             "user": {"id": str(owner.id), "email": owner.email, "username": owner.username},
             "counts": counts, "files": writer.files,
         }  # fmt: skip
-        archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, default=str))
+        archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, default=json_value))
     return counts
 
 

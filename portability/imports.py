@@ -1,6 +1,6 @@
 """Imports, staged: upload (checked at once, kept encrypted), read by a worker into a preview
 (what would be created, duplicates by content hash), confirmed, then created through the
-entries services; undone as a whole within IMPORT_UNDO_DAYS, through the services too.
+entries services; undone within IMPORT_UNDO_DAYS, through the services too (portability.undo).
 
 A file that cannot be imported (malformed, truncated, unknown, unsafe) imports nothing: the
 upload is refused, or the import fails before anything is created; and if creating fails
@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Subquery
 from django.utils import timezone
 
 from accounts.activity import log_activity
@@ -28,7 +28,7 @@ from accounts.models import Action, User
 from entries import services as entries
 from entries.attachments.services import add_attachment
 from entries.attachments.storage import storage_for, upload_backend
-from entries.models import Category, Entry, EntryType, Status, Tag
+from entries.models import Entry, EntryType, Status, Tag
 from entries.services.common import slugs_for
 from personalpod.celery import enqueue
 from personalpod.http import ClientInfo
@@ -37,7 +37,16 @@ from portability.archive import SafeZip
 from portability.errors import ImportFailed
 from portability.formats import Format, Parsed, detect, zip_format
 from portability.models import Import, ImportedObject
-from portability.reading import Checked, build_preview, checked_items, file_context, read_file, staged_plaintext
+from portability.reading import (
+    Checked,
+    build_preview,
+    checked_items,
+    file_context,
+    opening_failed,
+    read_file,
+    staged_plaintext,
+)
+from portability.undo import remove_imported
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY = 10
@@ -89,11 +98,11 @@ def _sniff(upload: IO[bytes], name: str, wanted: str | None, passphrase: str | N
                                field="passphrase")  # fmt: skip
         try:
             header = crypto.read_header(upload)
-            next(crypto.decrypt_chunks(upload, crypto.passphrase_key(header, passphrase), header))
+            # Every chunk, not only the first: a file cut short after a whole chunk is refused now too.
+            for _ in crypto.decrypt_chunks(upload, crypto.passphrase_key(header, passphrase), header):
+                pass
         except crypto.CannotOpen as failure:
-            raise ImportFailed(
-                "wrong_passphrase", f"The export does not open: {failure}.", field="passphrase"
-            ) from None
+            raise opening_failed(failure) from None
         finally:
             upload.seek(0)
     return found
@@ -189,12 +198,27 @@ def confirm_import(*, actor: User, import_id: Any, skip_duplicates: bool = True)
     return staged
 
 
+CANCELLABLE = (Import.Status.PARSING, Import.Status.READY, Import.Status.FAILED)
+NOT_CANCELLABLE: dict[str, str] = {
+    Import.Status.IMPORTING: "it is being imported; once it is done it can be undone",
+    Import.Status.DONE: "it was imported: undo it instead",
+    Import.Status.UNDOING: "it is being undone",
+    Import.Status.UNDONE: "it was undone already",
+}
+
+
 def cancel_import(*, actor: User, import_id: Any) -> None:
-    staged = Import.objects.get(id=import_id, owner=actor)
-    if staged.status not in (Import.Status.PARSING, Import.Status.READY, Import.Status.FAILED):
-        raise ValidationError({"status": ["An import that was confirmed is undone, not cancelled."]})
-    _remove_file(staged)
-    Import.objects.filter(id=staged.id).update(status=Import.Status.CANCELLED, file="", passphrase_sealed=None)
+    """Cancel an import that was not confirmed; cancelling it again changes nothing (a DELETE
+    a client retries must not fail)."""
+    with transaction.atomic():
+        staged = Import.objects.select_for_update().get(id=import_id, owner=actor)  # a confirm waits for this
+        if staged.status == Import.Status.CANCELLED:
+            return
+        if staged.status not in CANCELLABLE:
+            reason = NOT_CANCELLABLE.get(staged.status, staged.status)
+            raise ValidationError({"status": [f"Only an import that was not confirmed can be cancelled ({reason})."]})
+        _remove_file(staged)
+        Import.objects.filter(id=staged.id).update(status=Import.Status.CANCELLED, file="", passphrase_sealed=None)
 
 
 # -- creating --------------------------------------------------------------------------------
@@ -263,6 +287,10 @@ def _entry(staged: Import, owner: User, checked: Checked, category: Any) -> None
                 copy.write(chunk)
             copy.seek(0)
             add_attachment(actor=owner, entry_id=entry.id, file=copy, name=source.name, expected_sha256=source.sha256)
+    # The version the import leaves it at: a later one means the person changed it (an undo keeps it).
+    ImportedObject.objects.filter(source=staged, kind=ImportedObject.Kind.ENTRY, object_id=entry.id).update(
+        version=Subquery(Entry.objects.filter(id=entry.id).values("version"))
+    )
 
 
 def create_import(import_id: Any) -> None:
@@ -283,7 +311,7 @@ def create_import(import_id: Any) -> None:
             logger.exception("import %s failed while creating; removing what it made", staged.id)
         try:
             _remember_new_tags(staged, owner)
-            _undo(staged, owner)
+            remove_imported(staged, owner, keep_edited=False)
         except Exception:
             logger.exception("import %s: removing what it made failed too", staged.id)
         reason = failure if isinstance(failure, ImportFailed) else ImportFailed(
@@ -335,61 +363,6 @@ def _create(staged: Import, owner: User, parsed: Parsed) -> None:
     _progress(staged, len(items))
 
 
-# -- undoing ---------------------------------------------------------------------------------
-
-
-def undo_import_request(*, actor: User, import_id: Any) -> Import:
-    with transaction.atomic():
-        staged = Import.objects.select_for_update().get(id=import_id, owner=actor)
-        if staged.status != Import.Status.DONE:
-            raise ValidationError({"status": [f"Only a finished import can be undone ({staged.status})."]})
-        if staged.undo_until is None or staged.undo_until <= timezone.now():
-            raise ValidationError({"status": [f"Imports can be undone for {settings.IMPORT_UNDO_DAYS} days; "
-                                              "this one no longer can."]})  # fmt: skip
-        staged.status = Import.Status.UNDOING
-        staged.save(update_fields=["status"])
-        transaction.on_commit(lambda: enqueue("portability.tasks.undo_import_task", str(staged.id)))
-    return staged
-
-
-def undo_import(import_id: Any) -> None:
-    staged = Import.objects.select_related("owner").filter(id=import_id, status=Import.Status.UNDOING).first()
-    if staged is None:
-        return
-    removed = _undo(staged, staged.owner)
-    Import.objects.filter(id=staged.id).update(status=Import.Status.UNDONE, undone_at=timezone.now())
-    log_activity(
-        action=Action.IMPORT, actor=staged.owner, target_type="import", target_id=staged.id,
-        metadata={"stage": "undone", "removed": removed},
-    )  # fmt: skip
-
-
-def _undo(staged: Import, owner: User) -> dict[str, int]:
-    """Remove what the import created, through the services: its entries (with their history
-    and attachments), then its categories deepest first, then its tags nobody uses now."""
-    removed = {"entry": 0, "category": 0, "tag": 0}
-    created = staged.created.all()
-    Import.objects.filter(id=staged.id).update(progress_total=created.count(), progress_done=0)
-    for count, object_id in enumerate(created.filter(kind="entry").values_list("object_id", flat=True), start=1):
-        try:
-            entries.delete_entry_forever(actor=owner, entry_id=object_id)
-            removed["entry"] += 1
-        except Entry.DoesNotExist:
-            pass  # deleted by its owner meanwhile
-        if count % PROGRESS_EVERY == 0:
-            _progress(staged, count)
-    category_ids = list(created.filter(kind="category").values_list("object_id", flat=True))
-    for category in Category.objects.filter(id__in=category_ids, owner=owner).order_by(F("depth").desc()):
-        entries.delete_category(actor=owner, category_id=category.id)
-        removed["category"] += 1
-    tag_ids = created.filter(kind="tag").values_list("object_id", flat=True)
-    for tag in Tag.objects.filter(id__in=list(tag_ids), owner=owner, usage_count=0):
-        entries.delete_tag(actor=owner, tag_id=tag.id)
-        removed["tag"] += 1
-    _progress(staged, created.count())
-    return removed
-
-
 def resume_lost_imports(now: Any = None) -> int:
     """Imports whose worker was lost (past the task's time limit): reading fails; creating and
     undoing, which resume where they stopped, are queued again (creating for a day at most,
@@ -402,7 +375,7 @@ def resume_lost_imports(now: Any = None) -> int:
     for staged in Import.objects.filter(status__in=BUSY, confirmed_at__lte=lost).select_related("owner"):
         if staged.status == Import.Status.IMPORTING and staged.confirmed_at < now - timedelta(days=1):
             _remember_new_tags(staged, staged.owner)
-            _undo(staged, staged.owner)
+            remove_imported(staged, staged.owner, keep_edited=False)
             _fail(staged, ImportFailed("import_failed", "The import did not finish; nothing was kept."))
             continue
         task = "create_import_task" if staged.status == Import.Status.IMPORTING else "undo_import_task"

@@ -126,6 +126,9 @@ class ImportedObject(models.Model):
     object_id = models.UUIDField()
     # Where it came from in the file: a resumed import skips what it already made.
     source_key = models.CharField(max_length=300)
+    # An entry's version once the import had made it: an undo keeps an entry whose version is
+    # higher now (the person changed it). None for categories, tags and older imports.
+    version = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         constraints: ClassVar = [

@@ -42,6 +42,14 @@ def file_context(import_id: Any) -> str:
     return f"import:{import_id}"
 
 
+def opening_failed(failure: crypto.CannotOpen) -> ImportFailed:
+    """Why an encrypted export does not open: the file when it is damaged or cut short
+    (whatever the passphrase), else the passphrase."""
+    if isinstance(failure, crypto.Damaged):
+        return ImportFailed("malformed_file", f"The export does not open: {failure}.")
+    return ImportFailed("wrong_passphrase", f"The export does not open: {failure}.", field="passphrase")
+
+
 @contextmanager
 def staged_plaintext(staged: Import) -> Iterator[Path]:
     """The uploaded file, decrypted into a scratch folder that is removed afterwards (an
@@ -61,9 +69,7 @@ def staged_plaintext(staged: Import) -> Iterator[Path]:
                     header = crypto.read_header(source)
                     crypto.decrypt_stream(source, target, crypto.passphrase_key(header, passphrase), header)
             except crypto.CannotOpen as failure:
-                raise ImportFailed(
-                    "wrong_passphrase", f"The export does not open: {failure}.", field="passphrase"
-                ) from None
+                raise opening_failed(failure) from None
             plain.unlink()
             plain = opened
         yield plain

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from portability import exports, imports
+from portability import exports, imports, undo
 
 # Exports and imports can take minutes: their own limits, not the default five.
 LIMITS = {"time_limit": settings.PORTABILITY_TIME_LIMIT_SECONDS,
@@ -27,7 +27,7 @@ def create_import_task(import_id: str) -> None:
 
 @shared_task(ignore_result=True, **LIMITS)
 def undo_import_task(import_id: str) -> None:
-    imports.undo_import(import_id)
+    undo.undo_import(import_id)
 
 
 @shared_task(ignore_result=True)

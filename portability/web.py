@@ -20,7 +20,7 @@ from accounts.models import signed_in_user
 from entries.attachments.uploads import HashingUploadHandler
 from entries.forms import TYPES
 from personalpod.http import ClientInfo
-from portability import exports, imports, selectors
+from portability import exports, imports, selectors, undo
 from portability.errors import ImportFailed
 from portability.formats import Format
 from portability.models import Export, Import
@@ -180,15 +180,15 @@ def import_action(request: HttpRequest, import_id: str, action: str) -> HttpResp
     user = signed_in_user(request)
     staged = _staged(request, import_id)
     try:
+        # Confirming and undoing say nothing here: the page shows where the import is, and a
+        # message saying "importing" would outlive the import (a small one is done at once).
         if action == "confirm":
             imports.confirm_import(actor=user, import_id=staged.id, skip_duplicates="skip_duplicates" in request.POST)
-            messages.success(request, "Importing: your entries appear as they are made.")
         elif action == "cancel":
             imports.cancel_import(actor=user, import_id=staged.id)
             messages.success(request, "Cancelled: nothing was imported, and the uploaded file is deleted.")
         elif action == "undo":
-            imports.undo_import_request(actor=user, import_id=staged.id)
-            messages.success(request, "Undoing: what this import created is being removed.")
+            undo.undo_import_request(actor=user, import_id=staged.id)
         else:
             raise Http404
     except ValidationError as error:

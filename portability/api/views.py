@@ -20,7 +20,7 @@ from entries.attachments.uploads import HashingUploadHandler
 from personalpod.errors import error_body
 from personalpod.http import ClientInfo
 from personalpod.pagination import NewestFirstCursorPagination
-from portability import exports, imports, selectors
+from portability import exports, imports, selectors, undo
 from portability.api.serializers import ConfirmIn, ExportIn, ExportOut, ImportIn, ImportOut
 from portability.errors import ImportFailed
 
@@ -135,7 +135,10 @@ class ImportView(APIView):
     def get(self, request: Request, import_id: str) -> Response:
         return Response(ImportOut(selectors.import_for(signed_in_user(request), import_id)).data)
 
-    @extend_schema(responses={204: None}, description="Cancel an import that was not confirmed (its file is removed).")
+    @extend_schema(
+        responses={204: None},
+        description="Cancel an import that was not confirmed (its file is removed); again, nothing changes.",
+    )
     def delete(self, request: Request, import_id: str) -> Response:
         imports.cancel_import(actor=signed_in_user(request), import_id=import_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -163,5 +166,5 @@ class ImportUndoView(APIView):
     def post(self, request: Request, import_id: str) -> Response:
         user = signed_in_user(request)
         selectors.import_for(user, import_id)
-        staged = imports.undo_import_request(actor=user, import_id=import_id)
+        staged = undo.undo_import_request(actor=user, import_id=import_id)
         return Response(ImportOut(staged).data, status=status.HTTP_202_ACCEPTED)

@@ -11,12 +11,16 @@
     shares.json         the shares the person made (never tokens or passphrases)
     activity.json       the person's activity log
     attachments/<id>/<name>   the files
+
+Times are ISO 8601 in UTC, as the API writes them ("2026-12-05T01:14:15.165708Z"); exports
+made before wrote "2026-12-05 01:14:15.165708+00:00", which reads the same.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, date, datetime
 from typing import Any
 
 from entries.models import EntryType, Status
@@ -28,6 +32,15 @@ FORMAT = "personalpod-export"
 VERSION = 1
 _JSON_LIMIT = 64 * 1024 * 1024
 _ENTRY_LIMIT = 4 * 1024 * 1024
+
+
+def json_value(value: Any) -> Any:
+    """A value JSON has no type for, as the export writes it (times as the API does)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 def _damaged(name: str) -> ImportFailed:

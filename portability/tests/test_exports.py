@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -108,6 +109,25 @@ def test_export_holds_the_whole_vault_with_secrets_and_checksums(
     assert str(vault["bobs"].id) not in {row["target_id"] for row in activity}  # her log only
     assert manifest["counts"]["entries"] == 3
     assert manifest["counts"]["attachments"] == 1
+
+
+def test_export_times_are_iso_8601_as_the_api_writes_them(
+    api: APIClient, run: Callable[..., Any], vault: dict[str, Any]
+) -> None:
+    started = run(api.post, "/api/v1/exports/", {}, format="json")
+    archive = archive_of(download(api, api.get(f"/api/v1/exports/{started.json()['id']}/").json()))
+
+    manifest = json.loads(archive.read("manifest.json"))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", manifest["exported_at"])
+    login = vault["login"]
+    written = json.loads(archive.read(f"entries/{login.id}.json"))
+    api_says = api.get(f"/api/v1/entries/{login.id}/").json()
+    assert (written["created_at"], written["updated_at"]) == (api_says["created_at"], api_says["updated_at"])
+    (listed,) = (row for row in json.loads(archive.read("index.json")) if row["id"] == str(login.id))
+    assert listed["updated_at"] == api_says["updated_at"]
+    for name in archive.namelist():
+        if name.endswith(".json"):  # no str(datetime) anywhere: "2026-12-05 01:14:15.165708+00:00"
+            assert not re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", archive.read(name).decode()), name
 
 
 def test_export_is_logged_when_requested_made_and_downloaded(

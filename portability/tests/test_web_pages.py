@@ -46,12 +46,42 @@ def test_import_bookmarks_with_a_preview_then_undo(
     with django_capture_on_commit_callbacks(execute=True):
         web.post(f"{staged['Location']}confirm/", {"skip_duplicates": "on"})
     done = web.get(staged["Location"]).content.decode()
-    assert "Imported:" in done
+    assert "Imported:</strong> 3 entries, 2 categories, 2 tags." in done
+    assert "Importing" not in done  # it is done: no word of it being under way
     assert Entry.objects.filter(owner=alice, type="bookmark").count() == 3
     with django_capture_on_commit_callbacks(execute=True):
         web.post(f"{staged['Location']}undo/")
     assert "Undone" in web.get(staged["Location"]).content.decode()
     assert not Entry.objects.filter(owner=alice).exists()
+
+
+def test_counts_are_pluralised_and_an_undo_says_what_it_kept(
+    alice: User, eager: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    one = b"""<!DOCTYPE NETSCAPE-Bookmark-file-1>
+<DL><p>
+    <DT><H3>Reading</H3>
+    <DL><p>
+        <DT><A HREF="https://docs.djangoproject.com/" TAGS="dev">Django docs</A>
+        <DT><A HREF="https://news.example.com/">News</A>
+    </DL><p>
+</DL><p>
+"""
+    web = signed_in(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        staged = web.post("/import/upload/", {"file": upload("bookmarks.html", one)})
+    with django_capture_on_commit_callbacks(execute=True):
+        web.post(f"{staged['Location']}confirm/", {"skip_duplicates": "on"})
+    assert "Imported:</strong> 2 entries, 1 category, 1 tag." in web.get(staged["Location"]).content.decode()
+    news = Entry.objects.get(owner=alice, title="News")
+    services.update_entry(actor=alice, entry_id=news.id, changes={"content": "read daily"})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        web.post(f"{staged['Location']}undo/")
+
+    page = web.get(staged["Location"]).content.decode()
+    assert "except 1 entry you changed since the import (kept)" in page
+    assert "Undoing" not in page
 
 
 def test_an_unreadable_file_is_refused_at_once(alice: User) -> None:
