@@ -89,7 +89,8 @@ def _answer(request: HttpRequest, token: str) -> HttpResponse:
     except links.RevealNotAllowed:
         return render(request, "403.html", status=403)
     except throttle.Throttled as throttled:
-        response = render(request, TEMPLATE, {"problem": "throttled"}, status=429)
+        wait_minutes = max(1, -(-throttled.retry_after // 60))  # rounded up
+        response = render(request, TEMPLATE, {"problem": "throttled", "wait_minutes": wait_minutes}, status=429)
         response["Retry-After"] = str(throttled.retry_after)
         return response
     except envelope.DecryptionFailed:

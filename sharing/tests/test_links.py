@@ -148,7 +148,10 @@ def test_link_endpoints_are_rate_limited_per_address(
     assert [open_link(link["token"], ip).status_code for _ in range(3)] == [200, 200, 200]
     assert open_link("pps_" + "B" * 43, ip).status_code == 429  # probing counts too
     assert open_link(link["token"], ip).status_code == 429
-    assert Client().get(f"/s/{link['token']}", REMOTE_ADDR=ip).status_code == 429
+    page = Client().get(f"/s/{link['token']}", REMOTE_ADDR=ip)
+    assert page.status_code == 429
+    minutes = -(-settings.SHARE_LINK_RATE_WINDOW_SECONDS // 60)
+    assert f"Try again in {minutes} minute" in page.content.decode()
     assert open_link(link["token"], "198.18.2.1").status_code == 200
     assert Share.objects.get(id=link["id"]).access_count == 4
 
