@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -177,6 +178,7 @@ def set_done(request: HttpRequest, entry_id: str) -> HttpResponse:
     user = actor(request)
     is_done = request.POST.get("is_done") in ("1", "true", "on")
     try:
+        before = selectors.entry_for_reader(reader=user, entry_id=entry_id).fields.get("next_occurrence_id")
         entry = services.update_entry(
             actor=user, entry_id=entry_id, changes={"fields": {"is_done": is_done}}, client=client(request)
         )
@@ -185,10 +187,14 @@ def set_done(request: HttpRequest, entry_id: str) -> HttpResponse:
     if entry.type != EntryType.TASK:
         raise Http404
     if getattr(request, "htmx", False):
-        entry = selectors.entry_for_reader(reader=user, entry_id=entry.id)
         compact = request.POST.get("compact") == "1"
-        context = {"entry": entry, "types": TYPES, "selectable": not compact, "compact": compact}
-        return render(request, "entries/partials/row.html", context)
+        context = {"types": TYPES, "selectable": not compact, "compact": compact}
+        rows = [selectors.entry_for_reader(reader=user, entry_id=entry.id)]
+        following = entry.fields.get("next_occurrence_id")
+        if following and following != before:  # a repeating task's next one, made just now: under it
+            rows.append(selectors.entry_for_reader(reader=user, entry_id=following))
+        return HttpResponse("".join(render_to_string("entries/partials/row.html", {**context, "entry": row}, request)
+                                    for row in rows))  # fmt: skip
     return redirect(back(request, reverse("entries:detail", args=[entry.id])))
 
 
