@@ -117,10 +117,15 @@ def _owner_of(email: str) -> uuid.UUID | None:
 
 
 def sign_in_device(
-    *, user: User, client: ClientInfo, device_name: str | None = None, platform: str | None = None
+    *,
+    user: User,
+    client: ClientInfo,
+    device_name: str | None = None,
+    platform: str | None = None,
+    installation_id: uuid.UUID | None = None,
 ) -> tuple[str, SessionItem]:
     token, item = sessions.create_device_session(
-        user_id=user.id, client=client, device_name=device_name, platform=platform
+        user_id=user.id, client=client, device_name=device_name, platform=platform, installation_id=installation_id
     )
     User.objects.filter(id=user.id).update(last_login=timezone.now())
     if item.device_key and item.device_name:

@@ -140,7 +140,12 @@ def new_item(
 
 
 def create_device_session(
-    *, user_id: uuid.UUID, client: ClientInfo, device_name: str | None, platform: str | None
+    *,
+    user_id: uuid.UUID,
+    client: ClientInfo,
+    device_name: str | None,
+    platform: str | None,
+    installation_id: uuid.UUID | None = None,
 ) -> tuple[str, SessionItem]:
     """Start a bearer session; return the token (shown once) and its record."""
     token = DEVICE_TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -152,16 +157,19 @@ def create_device_session(
         client=client,
         device_name=device_name,
         platform=platform,
-        device_id=_signing_in_device(user_id, device_name) if device_name else None,
+        device_id=_signing_in_device(user_id, device_name, installation_id) if device_name else None,
     )
     _save_new(item)
     return token, item
 
 
-def _signing_in_device(user_id: uuid.UUID, device_name: str) -> uuid.UUID:
-    """The device of this name, back after signing out; or, while a device of that name is
-    signed in, a new one: two phones called "iPhone" are two devices, each with its own place
-    in the change feed (as one, each would skip the other's changes)."""
+def _signing_in_device(user_id: uuid.UUID, device_name: str, installation_id: uuid.UUID | None) -> uuid.UUID:
+    """The app's installation, when it says which (the same device however often it signs
+    in); else the device of this name, back after signing out; or, while a device of that
+    name is signed in, a new one: two phones called "iPhone" are two devices, each with its
+    own place in the change feed (as one, each would skip the other's changes)."""
+    if installation_id is not None:
+        return uuid.uuid5(user_id, f"installation:{installation_id}")
     named = device_id_for(user_id, device_name)
     if any(item.device_key == device_key(named) for item in sessions_for_user(user_id)):
         return uuid.uuid4()

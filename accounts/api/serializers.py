@@ -30,6 +30,11 @@ class LoginIn(serializers.Serializer[dict[str, Any]]):
     password = serializers.CharField(max_length=256, trim_whitespace=False, write_only=True)
     device_name = serializers.CharField(max_length=100, required=False, allow_blank=False)
     platform = serializers.CharField(max_length=40, required=False, allow_blank=False)
+    installation_id = serializers.UUIDField(
+        required=False,
+        help_text="A UUID the app makes once per installation: signing in again with it (signed out or "
+        "not) is the same device, whatever its name.",
+    )
 
 
 class DeviceOut(serializers.Serializer[dict[str, Any]]):

@@ -86,6 +86,7 @@ class LoginView(APIView):
                 client=client,
                 device_name=data.validated_data.get("device_name"),
                 platform=data.validated_data.get("platform"),
+                installation_id=data.validated_data.get("installation_id"),
             )
         except sessions.SessionsUnavailable:
             raise ServiceUnavailable from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -44,6 +45,17 @@ def test_two_devices_of_one_name_signed_in_at_once_are_two_devices(alice: User, 
     first, second = device_login(alice, "iPhone"), device_login(alice, "iphone")
     assert first["device"]["id"] != second["device"]["id"]
     assert Device.objects.filter(owner=alice).count() == 2
+
+
+def test_signing_in_again_without_signing_out_is_another_device_unless_the_app_says_which(
+    alice: User, device_login: Any
+) -> None:
+    first = device_login(alice, "Phone")["device"]["id"]
+    assert device_login(alice, "Phone")["device"]["id"] != first  # maybe a second phone: safe apart
+    installation = str(uuid.uuid4())
+    mine = device_login(alice, "Phone", installation_id=installation)["device"]["id"]
+    assert device_login(alice, "Phone (renamed)", installation_id=installation)["device"]["id"] == mine
+    assert device_login(alice, "Phone", installation_id=str(uuid.uuid4()))["device"]["id"] != mine
 
 
 def test_a_device_starts_after_the_changes_it_copies(alice: User, device_login: Any, write_notes: Any) -> None:
