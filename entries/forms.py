@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.utils import timezone
 
+from entries import search
 from entries.models import TITLE_MAX_LENGTH, Entry, EntryType, Status
 from entries.search import MAX_QUERY_LENGTH
 from entries.selectors import CategoryNode
@@ -126,7 +127,13 @@ class EntryForm(forms.Form):
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(
-        self, *args: Any, tree: list[CategoryNode], editing: bool = False, is_owner: bool = True, **kwargs: Any
+        self,
+        *args: Any,
+        tree: list[CategoryNode],
+        editing: bool = False,
+        is_owner: bool = True,
+        can_manage: bool = True,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.editing = editing
@@ -134,6 +141,9 @@ class EntryForm(forms.Form):
         if not is_owner:
             # Categories are the owner's own: someone the entry is shared with leaves it where it is.
             del self.fields["category"]
+        if not can_manage:
+            # The entry's state (archived, when it goes to the trash) is its owner's and administrators'.
+            del self.fields["status"], self.fields["expires_at"]
         if editing:
             self.fields["version"].required = True  # an edit always says which version it started from
         else:
@@ -187,11 +197,12 @@ class EntryForm(forms.Form):
         changes: dict[str, Any] = {
             "title": data["title"],
             "tags": tag_list(data.get("tags") or ""),
-            "status": data.get("status") or Status.ACTIVE,
-            "expires_at": data.get("expires_at"),
             "is_sensitive": bool(data.get("is_sensitive")),
             "fields": fields,
         }
+        if "status" in self.fields:
+            changes["status"] = data.get("status") or Status.ACTIVE
+            changes["expires_at"] = data.get("expires_at")
         if "category" in self.fields:
             changes["category"] = data.get("category") or None
         if "content" in self.fields:
@@ -359,6 +370,12 @@ class SearchFilters(ListFilters):
             "max_length": "A search can be at most %(limit_value)d characters; this one has %(show_value)d."
         },
     )
+
+    def clean_q(self) -> str:
+        q = str(self.cleaned_data.get("q") or "")
+        if search.only_exclusions(search.clean_query(q)):
+            raise ValidationError(search.ONLY_EXCLUSIONS)
+        return q
 
 
 BULK_ACTIONS = {

@@ -29,8 +29,8 @@ class Permission(models.TextChoices):
 # and the grantee's "Shared with me". Not the choices' own labels: those are migration state.
 PERMISSION_LABELS: dict[str, str] = {
     Permission.READ: "Can read",
-    Permission.WRITE: "Can edit",
-    Permission.ADMIN: "Can edit and share",
+    Permission.WRITE: "Can edit",  # the words, not the state: no archive or trash
+    Permission.ADMIN: "Can manage (edit, share, archive, trash)",
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import calendar
+import contextlib
 import uuid
 import zoneinfo
 from collections.abc import Callable
@@ -214,9 +215,9 @@ def update_entry(
     changes = {name: value for name, value in changes.items() if not (name in ("content", "fields") and value is None)}
     with transaction.atomic():
         entry = locked_entry(actor, entry_id)
+        _refuse_state_change_by_editors(actor, entry, changes)  # before If-Match: a retry cannot help
         if expected_version is not None and entry.version != expected_version:
             raise VersionConflict(entry.version)
-        _refuse_status_change_by_editors(actor, entry, changes)
         stored = snapshot(entry)  # as stored: secrets sealed
         touches_secrets = bool({"content", "fields", "is_sensitive"} & set(changes)) and bool(
             entry.content_encrypted or changes.get("is_sensitive") or entry.type in SECRET_FIELDS
@@ -294,12 +295,18 @@ def _seal_history(entry: Entry) -> None:
         version.save(update_fields=["snapshot"])
 
 
-def _refuse_status_change_by_editors(actor: User, entry: Entry, changes: dict[str, Any]) -> None:
-    """Archiving, trashing and restoring are the owner's (and administrators'): an editor's
-    trash would take the entry out of their own sight, with no way back."""
-    if changes.get("status") in (None, entry.status) or entry.owner_id == actor.id:
+def _refuse_state_change_by_editors(actor: User, entry: Entry, changes: dict[str, Any]) -> None:
+    """The entry's state (archived, in the trash, when it goes there) is its owner's and
+    administrators': an editor's trash would take the entry out of their own sight, with no
+    way back. A state sent back as it is passes; a bad value is _apply's to name (400)."""
+    if entry.owner_id == actor.id:
         return
-    if not Entry.objects.managed_by(actor).filter(id=entry.id).exists():
+    status = changes.get("status")
+    moves = status in Status.values and status != entry.status
+    if "expires_at" in changes and not moves:
+        with contextlib.suppress(ValidationError):  # a past date: _apply says so
+            moves = _clean_expiry(changes["expires_at"]) != entry.expires_at
+    if moves and not Entry.objects.managed_by(actor).filter(id=entry.id).exists():
         raise PermissionDenied("Only the entry's owner and its administrators archive, trash or restore it.")
 
 
@@ -437,8 +444,9 @@ def restore_version(
         changes["content"], changes["fields"] = envelope.join(entry.type, old["content"], old["fields"], secrets)
     # Restoring old words never makes an entry less protected than it is now.
     changes["is_sensitive"] = entry.is_sensitive or bool(old.get("is_sensitive"))
-    old_expiry = parse_timestamp(old["expires_at"])
-    changes["expires_at"] = old_expiry if old_expiry and old_expiry > timezone.now() else None
+    if Entry.objects.managed_by(actor).filter(id=entry.id).exists():  # an editor's restore keeps the trash date
+        old_expiry = parse_timestamp(old["expires_at"])
+        changes["expires_at"] = old_expiry if old_expiry and old_expiry > timezone.now() else None
     exists = Category.objects.filter(owner_id=entry.owner_id, id=old["category_id"]).exists()
     changes["category"] = old["category_id"] if old["category_id"] and exists else None
     return update_entry(

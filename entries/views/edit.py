@@ -78,13 +78,14 @@ def edit_entry(request: HttpRequest, entry_id: str) -> HttpResponse:
     form_class = FORMS[entry.type]
     tree = category_tree(user)
     is_owner = entry.owner_id == user.id
+    roles = {"is_owner": is_owner, "can_manage": selectors.may_manage(reader=user, entry=entry)}
     if request.method == "GET":
         content, fields = _readable(entry, request)
         form = form_class(
             initial=form_class.initial_for(entry, content=content, fields=fields),
             tree=tree,
             editing=True,
-            is_owner=is_owner,
+            **roles,
         )
         # A sensitive entry's words are on this page: keep it out of caches.
         return no_store(
@@ -94,11 +95,11 @@ def edit_entry(request: HttpRequest, entry_id: str) -> HttpResponse:
                 _form_context(form, entry.type, entry=entry, tag_names=_tag_names(request)),
             )
         )
-    form = form_class(request.POST, tree=tree, editing=True, is_owner=is_owner)
+    form = form_class(request.POST, tree=tree, editing=True, **roles)
     if form.is_valid():
         if request.POST.get("choice") == "review":
             # "Edit mine again": back to the form with the other version's number, nothing saved.
-            form = form_class(_with_version(request.POST, entry.version), tree=tree, editing=True, is_owner=is_owner)
+            form = form_class(_with_version(request.POST, entry.version), tree=tree, editing=True, **roles)
             messages.info(request, "Your changes are in the form again, on top of the saved version. Save when ready.")
             context = _form_context(form, entry.type, entry=entry, tag_names=_tag_names(request))
             return no_store(render(request, "entries/form.html", context))
@@ -192,7 +193,8 @@ def set_done(request: HttpRequest, entry_id: str) -> HttpResponse:
         rows = [selectors.entry_for_reader(reader=user, entry_id=entry.id)]
         following = entry.fields.get("next_occurrence_id")
         if following and following != before:  # a repeating task's next one, made just now: under it
-            rows.append(selectors.entry_for_reader(reader=user, entry_id=following))
+            # (if the reader sees it: the next one of a task shared with them is its owner's alone)
+            rows += list(selectors.entries_for_reader(reader=user).filter(id=following))
         return HttpResponse("".join(render_to_string("entries/partials/row.html", {**context, "entry": row}, request)
                                     for row in rows))  # fmt: skip
     return redirect(back(request, reverse("entries:detail", args=[entry.id])))

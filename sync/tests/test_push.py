@@ -253,3 +253,13 @@ def test_push_query_count_is_bounded(alice: User, sync_device: Any, django_asser
     entries = [create_entry(actor=alice, type="note", title=f"N{n}") for n in range(5)]
     with django_assert_max_num_queries(40 * 5):
         laptop.push(*[op("update", e.id, 1, title=f"M{n}") for n, e in enumerate(entries)])
+
+
+def test_an_editors_device_cannot_trash_the_owners_entry(alice: User, bob: User, sync_device: Any) -> None:
+    from sharing.services import create_share
+
+    entry = create_entry(actor=alice, type="note", title="Shared plan")
+    create_share(actor=alice, entry_id=entry.id, grantee=bob.email, permission="write")
+    (result,) = sync_device(bob, "Bob's phone").push(op("trash", entry.id))["results"]
+    assert (result["outcome"], result["error"]["code"]) == ("rejected", "forbidden")
+    assert Entry.objects.get(id=entry.id).status == "active"
