@@ -90,8 +90,8 @@ def wants_json(request: HttpRequest) -> bool:
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if wants_json(request):
         if isinstance(exception, RequestDataTooBig):
-            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 2**20
-            message = f"The request body is over {limit} MB: send less at once (a smaller sync batch, say)."
+            limit = f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 2**20:g} MiB"
+            message = f"The request body is over {limit}: send less at once (a smaller sync batch, say)."
             return error_response("too_large", message, 413)
         return error_response("bad_request", "Bad request.", 400)
     return defaults.bad_request(request, exception)  # type: ignore[arg-type]

@@ -23,7 +23,7 @@ from accounts.models import User
 from entries.attachments.models import Attachment
 from entries.attachments.storage import storage_for
 from entries.crypto import envelope
-from entries.models import TITLE_MAX_LENGTH, Category, Entry, Status, Tag
+from entries.models import TITLE_MAX_LENGTH, Category, DataKey, Entry, Status, Tag
 from entries.schemas import clean_fields
 from entries.services.common import clean_tag_names, slugs_for
 from portability import crypto
@@ -147,12 +147,13 @@ def check(item: Item) -> Checked:
 def existing_hashes(owner: User) -> set[str]:
     """The content hashes of the person's entries outside the trash (secrets opened)."""
     hashes = set()
+    keys = {key.id: key for key in DataKey.objects.filter(user=owner)}  # once, not a query a secret
     rows = Entry.objects.filter(owner=owner).exclude(status=Status.DELETED)
     for entry in rows.only("id", "owner_id", "type", "title", "content", "fields", "is_sensitive", "content_encrypted"):
         content, fields = entry.content, entry.fields
         if entry.content_encrypted:
             try:
-                secrets = envelope.unseal(entry.id, entry.owner_id, entry.content_encrypted)
+                secrets = envelope.unseal_with_keys(entry.id, entry.content_encrypted, keys)
             except envelope.DecryptionFailed:
                 continue
             content, fields = envelope.join(entry.type, content, fields, secrets)

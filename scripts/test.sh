@@ -26,9 +26,9 @@ cleanup() {
 }
 trap cleanup EXIT
 # A run killed outright (SIGKILL) leaves its embedded server's folder behind: remove those
-# whose server is not running (a running one may belong to a run going on beside this one).
-for stale in .data/postgres-test-*; do
-  [ -d "$stale" ] || continue
+# whose server is not running and that are over ten minutes old (a running one, or a young
+# one still in initdb, may belong to a run going on beside this one).
+for stale in $(find .data -maxdepth 1 -name 'postgres-test-*' -type d -mmin +10 2>/dev/null); do
   pid=$(head -n 1 "$stale/postmaster.pid" 2>/dev/null || true)
   if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then rm -rf "$stale"; fi
 done

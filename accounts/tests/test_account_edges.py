@@ -51,4 +51,4 @@ def test_a_body_over_the_limit_is_a_413_that_says_so(alice_api: APIClient, setti
     response = alice_api.post("/api/v1/entries/", body, content_type="application/json")
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "too_large"
-    assert "1 MB" in response.json()["error"]["message"]
+    assert "1 MiB" in response.json()["error"]["message"]

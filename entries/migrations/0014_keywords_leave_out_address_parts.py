@@ -2,8 +2,9 @@
 every bookmark and login was "related" to every other."""
 
 import importlib
+from typing import Any
 
-from django.db import migrations
+from django.db import migrations, transaction
 
 KEYWORDS = r"""
 CREATE OR REPLACE FUNCTION entries_keywords(v tsvector) RETURNS varchar(100)[] LANGUAGE sql IMMUTABLE AS $$
@@ -21,11 +22,26 @@ $$;
 """
 
 # Recomputed by the refresh_search trigger (a derived column: no new updated_at, nothing in
-# the change feed), for the entries whose keywords hold one of these parts.
+# the change feed), for the entries whose keywords hold one of these parts: a thousand rows
+# a transaction, so that a big table is never locked for long (the new keywords leave the
+# set, so each batch finds the next).
 REKEY = """
 UPDATE entries_entry SET search_vector = NULL
-WHERE keywords::text[] && ARRAY['http', 'https', 'www', 'com', 'org', 'net', 'html', 'htm', 'php', 'index'];
+WHERE id IN (
+    SELECT id FROM entries_entry
+    WHERE keywords::text[] && ARRAY['http', 'https', 'www', 'com', 'org', 'net', 'html', 'htm', 'php', 'index']
+    LIMIT 1000
+)
 """
+
+
+def rekey(apps: object, schema_editor: Any) -> None:
+    with schema_editor.connection.cursor() as cursor:
+        while True:
+            with transaction.atomic(using=schema_editor.connection.alias):
+                cursor.execute(REKEY)
+            if cursor.rowcount == 0:
+                return
 
 
 def _before() -> str:
@@ -34,10 +50,12 @@ def _before() -> str:
 
 
 class Migration(migrations.Migration):
+    atomic = False  # the re-key commits batch by batch
     dependencies = [
         ("entries", "0013_search_password_and_contact_fields"),
     ]
 
     operations = [
-        migrations.RunSQL(sql=KEYWORDS + REKEY, reverse_sql=_before()),
+        migrations.RunSQL(sql=KEYWORDS, reverse_sql=_before()),
+        migrations.RunPython(rekey, migrations.RunPython.noop),
     ]

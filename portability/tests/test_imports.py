@@ -483,3 +483,14 @@ def test_a_login_with_a_changed_password_is_not_a_duplicate(
     items = {item["title"]: item for item in api.get(f"/api/v1/imports/{staged['id']}/").json()["preview"]["items"]}
     assert items["Build server"]["duplicate"] is True
     assert items["Mail"]["duplicate"] is False
+
+
+def test_the_duplicate_check_opens_every_secret_in_a_bounded_number_of_queries(
+    alice: User, django_assert_max_num_queries: Any
+) -> None:
+    from portability.reading import existing_hashes
+
+    for n in range(5):
+        services.create_entry(actor=alice, type="password", title=f"Login {n}", fields={"secret": f"pw-{n}"})
+    with django_assert_max_num_queries(2):
+        assert len(existing_hashes(alice)) == 5
