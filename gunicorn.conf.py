@@ -9,6 +9,9 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 10
 keepalive = 5
+# gunicorn's most (its default, 4094 bytes, is less than a 500-character search in a
+# non-Latin script once URL-encoded: 9 bytes a character).
+limit_request_line = 8190
 # The application writes one line per request itself (personalpod.requests), with its id.
 accesslog = None
 errorlog = "-"

@@ -74,10 +74,21 @@ def display_count(count: int, capped: bool) -> str:
     return f"{count:,}+" if capped else f"{count:,}"
 
 
+_LONE_DASHES = re.compile(r"(?<!\S)-+(?!\S)")
+ONLY_EXCLUSIONS = "Add a word to look for: -word only leaves words out."
+
+
 def clean_query(q: str) -> str:
-    """Whitespace collapsed, and a trailing `*` (the wildcard people type) dropped: the last
-    word is matched as a prefix anyway."""
-    return " ".join(q.split()).rstrip("* ")
+    """Whitespace collapsed, a dash with no word on it dropped ("- budget" is "budget"), and
+    a trailing `*` (the wildcard people type) dropped: the last word is matched as a prefix
+    anyway."""
+    words = " ".join(_LONE_DASHES.sub(" ", q).split()) or " ".join(q.split())  # "-" alone stays
+    return words.rstrip("* ")
+
+
+def only_exclusions(q: str) -> bool:
+    """Whether Q only leaves words out ("-budget"): it would find everything else, unranked."""
+    return bool(q.strip()) and not _without_exclusions(q).strip(' "')
 
 
 def _prefix(q: str) -> tuple[str, str] | None:

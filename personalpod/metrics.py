@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import hmac
 import json
 import logging
 import os
@@ -280,6 +281,11 @@ def _render_gauges(lines: list[str]) -> None:
 
 @never_cache
 def metrics_view(request: HttpRequest) -> HttpResponse:
+    token = settings.METRICS_TOKEN
+    if token and not hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {token}"):
+        response = HttpResponse("A metrics token is needed.\n", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
     lines: list[str] = []
     values = counters()
     for name, text in HELP.items():

@@ -34,6 +34,8 @@ class SearchIn(EntryFilterIn):
         cleaned = search.clean_query(value)
         if not cleaned:
             raise serializers.ValidationError("Type something to search for.")
+        if search.only_exclusions(cleaned):
+            raise serializers.ValidationError(search.ONLY_EXCLUSIONS)
         return cleaned
 
 
@@ -69,7 +71,9 @@ class SearchView(APIView):
         data = params.validated_data
         reader = signed_in_user(request)
         filters = selector_filters(data)
-        normalised = {"q": data["q"].lower(), "page": data["page"], "size": data["page_size"], **filters}
+        # The search language too: a page found in another language is another page.
+        normalised = {"q": data["q"].lower(), "page": data["page"], "size": data["page_size"],
+                      "language": reader.search_language, **filters}  # fmt: skip
         term = search_cache.search_term(reader.id, normalised)
         page = search_cache.get(reader.id, term)
         cached = page is not None

@@ -504,3 +504,11 @@ def test_a_notes_snippet_shows_its_words_not_its_markdown(alice: User, api: APIC
     services.create_entry(actor=alice, type="note", title="Monday", content=content)
     (hit,) = search(api, "budget")["results"]
     assert hit["snippet"] == "Agenda <mark>budget</mark> review hiring the plan soon quoted"
+
+
+def test_a_page_cached_in_one_search_language_is_not_served_in_another(alice: User, api: APIClient) -> None:
+    services.create_entry(actor=alice, type="note", title="Running shoes")
+    search(api, "running")
+    assert search(api, "running")["cached"] is True
+    assert api.patch("/api/v1/me/", {"search_language": "simple"}, format="json").status_code == 200
+    assert search(api, "running")["cached"] is False

@@ -20,8 +20,7 @@ PAGE_SIZE = 20
 MAX_PAGE = 50
 
 
-def _filters(data: dict[str, Any]) -> dict[str, Any]:
-    status = data.get("status") or "all"  # a search looks everywhere but the trash by default
+def _filters(data: dict[str, Any], status: str) -> dict[str, Any]:
     return {
         "types": [data["type"]] if data.get("type") else (),
         "statuses": STATUS_VIEWS[status][1],
@@ -34,7 +33,7 @@ def _filters(data: dict[str, Any]) -> dict[str, Any]:
 @require_GET
 def suggest(request: HttpRequest) -> HttpResponse:
     q = search.clean_query(request.GET.get("q", ""))[: search.MAX_QUERY_LENGTH]
-    if not q:
+    if not q or "\x00" in q or search.only_exclusions(q):  # the search page says why
         return HttpResponse("")
     page = search.search_entries(reader=actor(request), q=q, page_size=SUGGESTIONS)
     return render(request, "entries/partials/suggest.html", {"page": page, "q": q, "types": TYPES})
@@ -48,9 +47,12 @@ def search_page(request: HttpRequest) -> HttpResponse:
     data = form.values()
     q = search.clean_query(data.get("q") or "")  # the form refused a longer one
     page_number = min(data.get("page") or 1, MAX_PAGE)
+    # Everywhere but the trash unless a status is chosen ("" is the "Active" choice).
+    status = data.get("status") or "" if "status" in request.GET else "all"
     results = None
     if q:
-        results = search.search_entries(reader=user, q=q, page=page_number, page_size=PAGE_SIZE, **_filters(data))
+        filters = _filters(data, status)
+        results = search.search_entries(reader=user, q=q, page=page_number, page_size=PAGE_SIZE, **filters)
     tree = category_tree(user)
     context = {
         "q": q,
@@ -64,6 +66,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "category_options": category_choices(tree)[1:],
         "category": find_node(tree, data.get("category")) if data.get("category") else None,
         "status_views": [(key, label) for key, (label, _) in STATUS_VIEWS.items()],
+        "chosen_status": status,
         # Tags to narrow by, beside the ones already chosen (shown as chips that remove them).
         "tag_options": [name for name in selectors.tag_names(user) if name not in data["tags"]],
     }

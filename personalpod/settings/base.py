@@ -519,6 +519,9 @@ CACHE_TTL_SECONDS = env.integer("CACHE_TTL_SECONDS", 3600, minimum=1)
 # must be at least 3x cheaper than the PostgreSQL work it saves (docs/benchmarks/mirror.md).
 # How often each process sends the counts it has added up to Redis (personalpod/metrics.py).
 METRICS_FLUSH_SECONDS = env.number("METRICS_FLUSH_SECONDS", 1.0, minimum=0.05)
+# When set, /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` (Prometheus'
+# `authorization` setting); when empty, keep /metrics on a private network.
+METRICS_TOKEN = env.string("METRICS_TOKEN", "")
 CACHE_MIN_COMPUTE_MS = env.number("CACHE_MIN_COMPUTE_MS", 25.0, minimum=0)
 
 # The sync queue (sync.publisher): change rows per publish batch, retries of a publish task

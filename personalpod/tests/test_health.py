@@ -2,6 +2,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from celery import Celery
@@ -144,3 +145,14 @@ def test_readyz_names_celery_when_no_worker_answers(
     assert response.status_code == 503
     assert response.json()["failing"] == ["celery"]
     assert "no worker answered" in response.json()["checks"]["celery"]["error"]
+
+
+def test_metrics_take_a_token_when_one_is_set(settings: Any) -> None:
+    settings.METRICS_TOKEN = "scrape-me-42"
+    assert Client().get("/metrics").status_code == 401
+    assert Client().get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+    scraped = Client().get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-me-42")
+    assert scraped.status_code == 200
+    assert "# TYPE" in scraped.content.decode()
+    settings.METRICS_TOKEN = ""
+    assert Client().get("/metrics").status_code == 200
