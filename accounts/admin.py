@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import ngettext
 
@@ -74,5 +74,15 @@ class ActivityLogAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "action", "actor_id", "owner_id", "target_type", "target_id", "ip")
     list_filter = ("action", "target_type", ("created_at", admin.DateFieldListFilter))
     search_fields = ("=actor_id", "=owner_id", "=target_id", "=ip")
+    search_help_text = "A person's e-mail address, or an id (person, target) or IP address."
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[ActivityLog], search_term: str) -> Any:
+        """An e-mail address finds what that person did and what was done to their data."""
+        term = search_term.strip()
+        if "@" in term:
+            ids = list(User.objects.filter(email__iexact=term).values_list("id", flat=True))
+            return queryset.filter(Q(actor_id__in=ids) | Q(owner_id__in=ids)), False
+        return super().get_search_results(request, queryset, search_term)
+
     date_hierarchy = "created_at"
     show_full_result_count = False

@@ -29,6 +29,7 @@ MAX_QUERY_LENGTH = 500
 # Ranking weights for D, C, B, A: a title hit outranks a tag or category hit, which
 # outranks a content hit.
 WEIGHTS = [0.05, 0.2, 0.5, 1.0]
+# (The page statement takes these out of titles and texts first: a text's own cannot fake a hit.)
 _MARK_START, _MARK_END = "\x02", "\x03"
 _LAST_WORD = re.compile(r"(\w+)$")
 
@@ -288,8 +289,8 @@ _PAGE = """
         LIMIT %s OFFSET %s
     )
     SELECT page.id, page.rank, page.total, entry.type, entry.title, entry.fields, entry.owner_id,
-           ts_headline(%s::regconfig, entry.title, %s::tsquery, %s),
-           ts_headline(%s::regconfig, entry.content, %s::tsquery, %s)
+           ts_headline(%s::regconfig, translate(entry.title, chr(2) || chr(3), ''), %s::tsquery, %s),
+           ts_headline(%s::regconfig, translate(entry.content, chr(2) || chr(3), ''), %s::tsquery, %s)
     FROM page JOIN entries_entry entry ON entry.id = page.id
     ORDER BY page.rank DESC, page.updated_at DESC, page.id
 """

@@ -16,6 +16,7 @@ from personalpod.admin import ReadOnlyAdmin
 from personalpod.http import ClientInfo
 from sharing import services
 from sharing.models import Share, State
+from sharing.selectors import hash_token
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -58,6 +59,13 @@ class ShareAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     show_full_result_count = False
     actions = ("revoke",)
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Share], search_term: str) -> Any:
+        """A whole leaked token, or its /s/ address, finds its link (by the token's hash)."""
+        token = search_term.strip().rstrip("/").rsplit("/", 1)[-1]
+        if token.startswith(services.TOKEN_PREFIX) and len(token) > len(services.TOKEN_PREFIX) + 4:
+            return queryset.filter(token_hash=hash_token(token)), False
+        return super().get_search_results(request, queryset, search_term)
 
     # Each links to the shares of the same entry, owner or grantee (?entry=..., ?owner=..., ?grantee=...).
     @admin.display(description="entry")

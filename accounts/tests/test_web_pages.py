@@ -208,6 +208,9 @@ def test_the_admin_shows_the_activity_log_read_only(alice: User) -> None:
     assert '<link rel="icon" href="/static/personalpod/favicon.svg"' in listing.content.decode()  # not /favicon.ico
     row = ActivityLog.objects.get(action=Action.LOGIN)
     assert admin.get(f"/admin/accounts/activitylog/{row.id}/delete/").status_code == 403
+    row_link = f"/admin/accounts/activitylog/{row.id}/change/"
+    assert row_link in admin.get("/admin/accounts/activitylog/", {"q": alice.email.upper()}).content.decode()
+    assert row_link not in admin.get("/admin/accounts/activitylog/", {"q": "nobody@example.com"}).content.decode()
 
 
 def test_staff_sign_in_to_the_admin_through_the_throttled_logged_page(alice: User) -> None:

@@ -98,7 +98,7 @@ class EntryFilterIn(QueryParamsIn):
         items = [item.strip() for item in value.split(",") if item.strip()]
         unknown = sorted(set(items) - set(allowed))
         if unknown:
-            raise serializers.ValidationError(f"Unknown {name}: {', '.join(unknown)}.")
+            raise serializers.ValidationError(f"Unknown {name}: {', '.join(unknown)}; use {', '.join(allowed)}.")
         return items
 
     def validate_type(self, value: str) -> list[str]:

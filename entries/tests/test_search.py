@@ -512,3 +512,16 @@ def test_a_page_cached_in_one_search_language_is_not_served_in_another(alice: Us
     assert search(api, "running")["cached"] is True
     assert api.patch("/api/v1/me/", {"search_language": "simple"}, format="json").status_code == 200
     assert search(api, "running")["cached"] is False
+
+
+def test_a_texts_own_marker_characters_cannot_fake_a_highlight(alice: User, api: APIClient) -> None:
+    services.create_entry(actor=alice, type="note", title="Payload \x02bold\x03", content="payload \x02bold\x03 text")
+    (hit,) = search(api, "payload")["results"]
+    assert hit["title_html"] == "<mark>Payload</mark> bold"
+    assert "<mark>bold</mark>" not in hit["snippet"]
+
+
+def test_an_unknown_status_lists_the_known_ones(api: APIClient) -> None:
+    response = api.get("/api/v1/search/", {"q": "gizmo", "status": "trash"})
+    assert response.status_code == 400
+    assert "deleted" in response.json()["error"]["fields"]["status"][0]

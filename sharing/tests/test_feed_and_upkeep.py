@@ -182,6 +182,10 @@ def test_the_admin_lists_shares_by_state_and_revokes_through_the_service(
         assert (user_share["id"] in page.content.decode(), link["id"] in page.content.decode()) == (
             True, "grantee" not in by,
         )  # fmt: skip
+    for leaked in (link["token"], f"http://testserver/s/{link['token']}/"):  # the whole token finds its link
+        found = browser.get("/admin/sharing/share/", {"q": leaked}).content.decode()
+        assert link["id"] in found
+        assert user_share["id"] not in found
     other = browser.get("/admin/sharing/share/", {"owner": str(bob.id)}).content.decode()
     assert user_share["id"] not in other
     detail = browser.get(f"/admin/sharing/share/{link['id']}/change/").content.decode()
