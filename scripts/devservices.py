@@ -3,6 +3,8 @@
 devservices.py embedded-postgres start|stop   start (print its DATABASE_URL) or stop the
                                               embedded server under .data/postgres (or
                                               EMBEDDED_PGDATA: `make test` runs its own)
+devservices.py embedded-postgres url          print the running one's DATABASE_URL (exit 1
+                                              if none runs), for manage.py beside make run
 devservices.py ensure-database                create DATABASE_URL's database if missing
 devservices.py redis                          exit 0 when REDIS_URL answers PING
 devservices.py reachable URL                  exit 0 when URL's host:port accepts TCP
@@ -40,11 +42,17 @@ def embedded_postgres(action: str) -> int:
         socket_dir = info.socket_dir
         print(f"postgresql://postgres@/{DATABASE}?host={quote(str(socket_dir), safe='/')}&port={info.port}")
         return 0
-    if action == "running":
+    if action in ("running", "url"):
         from pgserver.utils import PostmasterInfo
 
         info = PostmasterInfo.read_from_pgdata(PGDATA)
-        return 0 if info is not None and info.is_running() else 1
+        if info is None or not info.is_running():
+            if action == "url":
+                print(f"no embedded PostgreSQL is running in {PGDATA} (is `make run` up?)", file=sys.stderr)
+            return 1
+        if action == "url":  # for manage.py beside `make run`: DATABASE_URL=$(... url)
+            print(f"postgresql://postgres@/{DATABASE}?host={quote(str(info.socket_dir), safe='/')}&port={info.port}")
+        return 0
     if action == "stop":
         if not (PGDATA / "postmaster.pid").exists():
             return 0
