@@ -123,7 +123,10 @@ def search_entries(*, reader: User, q: str, page: int = 1, page_size: int = 20, 
         if page == 1:
             fuzzy = _fuzzy(reader, q, filters, page_size, config)
             return replace(fuzzy, change_seq=change_seq)
-        return SearchPage([], 0, False, False, change_seq=change_seq)
+        # Past the last page: say how many there are (one more, small, search; rare).
+        first = search_entries(reader=reader, q=q, page=1, page_size=1, **filters)
+        count, capped = (0, False) if first.fuzzy else (first.count, first.count_capped)
+        return SearchPage([], count, capped, False, change_seq=change_seq)
     # Pages end with the CANDIDATES-th result, the last one counted (there can be more
     # candidates: one over, to know the count is capped, and the shared ones).
     shown = max(0, min(page_size, CANDIDATES - (page - 1) * page_size))

@@ -49,3 +49,16 @@ def test_a_search_that_only_leaves_words_out_asks_for_a_word(alice: User) -> Non
     web = signed_in(alice)
     assert "only leaves words out" in web.get("/search/", {"q": "-budget"}).content.decode()
     assert web.get("/search/suggest/", {"q": "-budget"}).content == b""
+
+
+def test_a_page_past_the_last_says_how_many_results_there_are(alice: User) -> None:
+    from rest_framework.test import APIClient
+
+    services.create_entry(actor=alice, type="note", title="Budget")
+    api = APIClient()
+    api.force_authenticate(alice)
+    body = api.get("/api/v1/search/", {"q": "budget", "page_size": 1, "page": 2}).json()
+    assert (body["results"], body["count"], body["next"]) == ([], 1, None)
+    page = signed_in(alice).get("/search/", {"q": "budget", "page": 9}).content.decode()
+    assert "No more results" in page
+    assert "Nothing found" not in page
