@@ -28,7 +28,8 @@ def render(text: str) -> SafeString:
 # Markdown's marks, for a fragment of a note (a search snippet: a cut-out piece that need not
 # parse as a whole). Regular expressions, not a render: a page of results has twenty.
 _MARKS = [
-    (re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)"), r"\1"),  # a link or image: its text
+    # A link or image: its text (a snippet may end inside the address, before its ")").
+    (re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*\)?"), r"\1"),
     (re.compile(r"(\*\*|__|~~)(?=\S)(.+?)(?<=\S)\1"), r"\2"),  # bold, struck through
     (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])"), r"\1"),  # emphasis
     # At a line's start: a heading's #s, a quote's >, a list's marker and a task's box.

@@ -525,3 +525,9 @@ def test_an_unknown_status_lists_the_known_ones(api: APIClient) -> None:
     response = api.get("/api/v1/search/", {"q": "gizmo", "status": "trash"})
     assert response.status_code == 400
     assert "deleted" in response.json()["error"]["fields"]["status"][0]
+
+
+def test_a_snippet_cut_inside_a_links_address_shows_the_links_text() -> None:
+    from entries.markdown import plain_fragment
+
+    assert plain_fragment("review [plan](https://example.com") == "review plan"
