@@ -106,12 +106,12 @@ class Tag(TimestampedModel):
                 name="generate_slug",
                 operation=pgtrigger.Insert | pgtrigger.Update,
                 when=pgtrigger.Before,
-                # Lower-case letters and digits (any script), runs of anything else as one '-'.
-                # On every write, so that no statement can set a slug that is not the name's.
+                # entries_tag_slug() (migration 0015): lower-case letters and digits (any
+                # script), "+" and "#" after one spelled out ("c-plusplus", "c-sharp"), runs of
+                # anything else as one '-'. On every write, so that no statement can set a slug
+                # that is not the name's.
                 func="""
-                    NEW.slug := trim(both '-' from regexp_replace(lower(NEW.name), '[^[:alnum:]]+', '-', 'g'));
-                    -- A name with no letters or digits ("!!!") gets one from its hash, not a shared "tag".
-                    IF NEW.slug = '' THEN NEW.slug := 'tag-' || left(md5(NEW.name), 8); END IF;
+                    NEW.slug := entries_tag_slug(NEW.name);
                     RETURN NEW;
                 """,
             ),

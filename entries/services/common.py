@@ -29,11 +29,8 @@ class VersionConflict(Exception):
         self.current_version = current_version
 
 
-# The slug trigger's rule, as one expression over a column called `name`.
-SLUG_SQL = (
-    "SELECT name, coalesce(nullif(trim(both '-' from regexp_replace(lower(name), '[^[:alnum:]]+', '-', 'g')), ''),"
-    " 'tag-' || left(md5(name), 8)) FROM unnest(%s::text[]) AS name"
-)
+# The slug trigger's own function (migration 0015).
+SLUG_SQL = "SELECT name, entries_tag_slug(name) FROM unnest(%s::text[]) AS name"
 
 
 def slugs_for(names: Sequence[str]) -> dict[str, str]:

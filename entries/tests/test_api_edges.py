@@ -130,3 +130,12 @@ def test_a_read_only_grantee_is_told_why_a_change_is_refused(alice: User, bob: U
     ):
         assert response.status_code == 403
         assert response.json()["error"]["message"] == "You can read this entry but not change it."
+
+
+def test_tags_that_differ_by_plus_or_sharp_stay_apart(api: APIClient, make_entry: Any) -> None:
+    entry = make_entry(tags=["C++", "C#", "C", "#C"])
+    assert sorted(entry["tags"]) == ["C", "C#", "C++"]  # "#C" is "C", as "#urgent" is "urgent"
+    assert [e["title"] for e in api.get("/api/v1/entries/", {"tags": "C#"}).json()["results"]] == [entry["title"]]
+    other = make_entry(title="Plain C", tags=["C"])
+    assert [e["id"] for e in api.get("/api/v1/entries/", {"tags": "C++"}).json()["results"]] == [entry["id"]]
+    assert {e["id"] for e in api.get("/api/v1/entries/", {"tags": "c"}).json()["results"]} == {entry["id"], other["id"]}

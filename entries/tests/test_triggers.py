@@ -81,7 +81,11 @@ def test_usage_count_drops_when_an_entry_is_deleted(alice: User) -> None:
     ("name", "slug"),
     [
         ("Home Office", "home-office"),
-        ("  C++ / Rust!  ", "c-rust"),
+        ("  C++ / Rust!  ", "c-plusplus-rust"),
+        ("C#", "c-sharp"),
+        ("C+", "c-plus"),
+        ("#urgent", "urgent"),
+        ("node.js", "node-js"),
         ("Café Crème", "café-crème"),
         ("???", "tag-0d1b08c3"),
     ],
