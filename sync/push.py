@@ -20,7 +20,8 @@ from entries.api.serializers import EntryChangeIn, EntryIn
 from entries.feed import lock_owner
 from entries.models import Entry, EntryVersion, Status
 from entries.services.common import VersionConflict
-from entries.services.entries import EDITABLE, create_entry, delete_entry_forever, update_entry
+from entries.services.entries import EDITABLE, create_entry, update_entry
+from entries.services.lifecycle import delete_entry_forever
 from personalpod.http import ClientInfo
 from sync.conflicts import as_changes, comparable_state, conflict_copy, incoming_state, redact
 from sync.merge import merge

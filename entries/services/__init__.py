@@ -2,14 +2,9 @@
 
 from entries.services.bulk import MAX_BULK, bulk_change
 from entries.services.common import VersionConflict
-from entries.services.entries import (
-    create_entry,
-    delete_entry_forever,
-    restore_version,
-    set_status,
-    update_entry,
-)
+from entries.services.entries import create_entry, update_entry
 from entries.services.housekeeping import purge_trash, trash_expired_entries
+from entries.services.lifecycle import delete_entry_forever, restore_version, set_status
 from entries.services.organize import (
     create_category,
     create_starter_categories,

@@ -13,7 +13,7 @@ from accounts.models import Action, User
 from entries.feed import lock_owner
 from entries.models import ChangeOp, Entry, Status
 from entries.services.common import keep_versions, record
-from entries.services.entries import delete_entry_forever
+from entries.services.lifecycle import delete_entry_forever
 from personalpod.http import ClientInfo
 
 BATCH = 500

@@ -9,7 +9,8 @@ import pytest
 from accounts.models import User
 from entries import overview
 from entries.models import Category, Entry
-from entries.services.entries import create_entry, set_status
+from entries.services.entries import create_entry
+from entries.services.lifecycle import set_status
 from personalpod import cache, dynamo
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,8 @@ from accounts.models import User
 from entries.models import Change
 from entries.models import Status as EntryStatus
 from entries.services.bulk import bulk_change
-from entries.services.entries import create_entry, delete_entry_forever, set_status, update_entry
+from entries.services.entries import create_entry, update_entry
+from entries.services.lifecycle import delete_entry_forever, set_status
 from sharing.services import create_share, revoke_share
 from sync.models import Device
 from sync.queue import Status
