@@ -20,7 +20,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.db.models import Subquery
 from django.utils import timezone
 
 from accounts.activity import log_activity
@@ -281,16 +280,27 @@ def _entry(staged: Import, owner: User, checked: Checked, category: Any) -> None
             entries.update_entry(actor=owner, entry_id=entry.id, changes={"fields": {"recurrence": recurrence}})
         if item.status == Status.DELETED:
             entries.set_status(actor=owner, entry_id=entry.id, status=Status.DELETED)
+        # The version the import leaves it at: a later one means the person changed it (an undo keeps it).
+        version = _version_of(entry.id)
+        _imported(staged, entry.id).update(version=version)
     for source in item.attachments:
         with tempfile.TemporaryFile() as copy, source.open() as stream:
             while chunk := stream.read(1024 * 1024):
                 copy.write(chunk)
             copy.seek(0)
             add_attachment(actor=owner, entry_id=entry.id, file=copy, name=source.name, expected_sha256=source.sha256)
-    # The version the import leaves it at: a later one means the person changed it (an undo keeps it).
-    ImportedObject.objects.filter(source=staged, kind=ImportedObject.Kind.ENTRY, object_id=entry.id).update(
-        version=Subquery(Entry.objects.filter(id=entry.id).values("version"))
-    )
+        # One version on for the attachment; more means an edit came in between, and stays marked.
+        if _version_of(entry.id) == version + 1:
+            version += 1
+            _imported(staged, entry.id).update(version=version)
+
+
+def _version_of(entry_id: Any) -> int:
+    return int(Entry.objects.filter(id=entry_id).values_list("version", flat=True).get())
+
+
+def _imported(staged: Import, entry_id: Any) -> Any:
+    return ImportedObject.objects.filter(source=staged, kind=ImportedObject.Kind.ENTRY, object_id=entry_id)
 
 
 def create_import(import_id: Any) -> None:

@@ -204,3 +204,29 @@ def test_exports_from_before_and_after_iso_times_both_import(
 
     assert Entry.objects.get(owner=carol, title="Visa").expires_at == expires
     assert Entry.objects.get(owner=bob, title="Visa").expires_at == expires
+
+
+def test_an_entry_edited_while_its_attachments_come_in_is_kept_by_an_undo(
+    api: APIClient, as_carol: APIClient, alice: User, carol: User, run: Callable[..., Any],
+    import_file: Callable[..., dict[str, Any]], monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from django.core.files.base import ContentFile
+
+    from entries.attachments.services import add_attachment
+    from portability import imports
+
+    plan = services.create_entry(actor=alice, type="note", title="Plan", content="ship")
+    add_attachment(actor=alice, entry_id=plan.id, file=ContentFile(b"%PDF-1.4 plan", name="plan.pdf"), name="plan.pdf")
+    exported = run(api.post, "/api/v1/exports/", {}, format="json").json()
+    url = api.get(f"/api/v1/exports/{exported['id']}/").json()["download_url"]
+    data = b"".join(api.get(url).streaming_content)  # type: ignore[attr-defined]
+
+    def edited_meanwhile(**kwargs: Any) -> Any:
+        attachment = add_attachment(**kwargs)
+        services.update_entry(actor=carol, entry_id=kwargs["entry_id"], changes={"title": "Plan, mine"})
+        return attachment
+
+    monkeypatch.setattr(imports, "add_attachment", edited_meanwhile)
+    done = import_file(as_carol, "personalpod-export.zip", data)
+    assert run(as_carol.post, f"/api/v1/imports/{done['id']}/undo/", format="json").status_code == 202
+    assert Entry.objects.filter(owner=carol, title="Plan, mine").exists()
