@@ -269,6 +269,11 @@ class Entry(TimestampedModel):
     def __str__(self) -> str:
         return self.title
 
+    def is_managed_by(self, user: Any) -> bool:
+        """Whether USER may archive, trash, restore and share this entry: its owner, or a
+        grantee with a live admin share (the one rule for the pages, the services and sharing)."""
+        return self.owner_id == user.id or Entry.objects.managed_by(user).filter(id=self.id).exists()
+
 
 class DataKey(UUIDModel):
     """A user's 256-bit data key, stored only wrapped by a key-encryption key.

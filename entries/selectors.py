@@ -29,11 +29,6 @@ def may_change(*, reader: User, entry: Entry) -> bool:
     return entry.owner_id == reader.id or Entry.objects.editable_by(reader).filter(id=entry.id).exists()
 
 
-def may_manage(*, reader: User, entry: Entry) -> bool:
-    """Whether READER may archive, trash, restore and share ENTRY: their own, or administered."""
-    return entry.owner_id == reader.id or Entry.objects.managed_by(reader).filter(id=entry.id).exists()
-
-
 def descendant_ids(owner: User, category_id: uuid.UUID) -> list[uuid.UUID]:
     """CATEGORY_ID and all its sub-categories (one query)."""
     children: dict[Any, list[uuid.UUID]] = {}

@@ -30,13 +30,6 @@ def _administered_entry_ids(user: User) -> ArraySubquery:
     )
 
 
-def may_manage(user: User, entry: Entry) -> bool:
-    """Whether USER may manage ENTRY's shares: its owner, or a grantee with live admin permission."""
-    if entry.owner_id == user.id:
-        return True
-    return Share.objects.live().filter(entry=entry, grantee=user, permission=Permission.ADMIN).exists()
-
-
 def visible_entry(reader: User, entry_id: Any) -> Entry:
     """The entry, if READER may see it (Entry.DoesNotExist otherwise, a bad id included)."""
     try:
@@ -48,7 +41,7 @@ def visible_entry(reader: User, entry_id: Any) -> Entry:
 def managed_entry(reader: User, entry_id: Any) -> Entry:
     """The entry, if READER may manage its shares: 404 if they cannot see it, 403 if they may only use it."""
     entry = visible_entry(reader, entry_id)
-    if not may_manage(reader, entry):
+    if not entry.is_managed_by(reader):
         raise PermissionDenied("Only the entry's owner and its administrators manage its shares.")
     return entry
 

@@ -28,7 +28,7 @@ from entries.feed import lock_owner, record_changes
 from entries.models import ChangeOp, Entry
 from personalpod.http import ClientInfo
 from sharing.models import Permission, Share, State
-from sharing.selectors import hash_token, managed_entry, may_manage, share_for_actor
+from sharing.selectors import hash_token, managed_entry, share_for_actor
 
 TOKEN_PREFIX = "pps_"  # noqa: S105 - a marker, not a secret
 PASSPHRASE_MIN, PASSPHRASE_MAX = 4, 128
@@ -137,7 +137,7 @@ def _facts(share: Share) -> dict[str, Any]:
 
 
 def _require_manager(actor: User, entry: Entry) -> None:
-    if not may_manage(actor, entry):
+    if not entry.is_managed_by(actor):
         raise PermissionDenied("Only the entry's owner and its administrators manage its shares.")
 
 

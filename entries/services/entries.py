@@ -306,14 +306,12 @@ def _refuse_state_change_by_editors(actor: User, entry: Entry, changes: dict[str
     """The entry's state (archived, in the trash, when it goes there) is its owner's and
     administrators': an editor's trash would take the entry out of their own sight, with no
     way back. A state sent back as it is passes; a bad value is _apply's to name (400)."""
-    if entry.owner_id == actor.id:
-        return
     status = changes.get("status")
     moves = status in Status.values and status != entry.status
     if "expires_at" in changes and not moves:
         with contextlib.suppress(ValidationError):  # a past date: _apply says so
             moves = _clean_expiry(changes["expires_at"]) != entry.expires_at
-    if moves and not Entry.objects.managed_by(actor).filter(id=entry.id).exists():
+    if moves and not entry.is_managed_by(actor):
         raise PermissionDenied("Only the entry's owner and its administrators archive, trash or restore it.")
 
 

@@ -57,7 +57,7 @@ def restore_version(
         changes["content"], changes["fields"] = envelope.join(entry.type, old["content"], old["fields"], secrets)
     # Restoring old words never makes an entry less protected than it is now.
     changes["is_sensitive"] = entry.is_sensitive or bool(old.get("is_sensitive"))
-    if Entry.objects.managed_by(actor).filter(id=entry.id).exists():  # an editor's restore keeps the trash date
+    if entry.is_managed_by(actor):  # an editor's restore keeps the trash date
         old_expiry = parse_timestamp(old["expires_at"])
         changes["expires_at"] = old_expiry if old_expiry and old_expiry > timezone.now() else None
     exists = Category.objects.filter(owner_id=entry.owner_id, id=old["category_id"]).exists()

@@ -78,7 +78,7 @@ def edit_entry(request: HttpRequest, entry_id: str) -> HttpResponse:
     form_class = FORMS[entry.type]
     tree = category_tree(user)
     is_owner = entry.owner_id == user.id
-    roles = {"is_owner": is_owner, "can_manage": selectors.may_manage(reader=user, entry=entry)}
+    roles = {"is_owner": is_owner, "can_manage": entry.is_managed_by(user)}
     if request.method == "GET":
         content, fields = _readable(entry, request)
         form = form_class(

@@ -102,7 +102,7 @@ def entry_detail(request: HttpRequest, entry_id: str) -> HttpResponse:
     entry = selectors.entry_for_reader(reader=user, entry_id=entry_id)
     can_edit = selectors.may_change(reader=user, entry=entry)
     is_owner = entry.owner_id == user.id
-    can_manage = can_edit and selectors.may_manage(reader=user, entry=entry)
+    can_manage = can_edit and entry.is_managed_by(user)
     context = {
         "entry": entry,
         "type_info": TYPES[entry.type],

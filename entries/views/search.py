@@ -48,7 +48,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     q = search.clean_query(data.get("q") or "")  # the form refused a longer one
     page_number = min(data.get("page") or 1, MAX_PAGE)
     # Everywhere but the trash unless a status is chosen ("" is the "Active" choice).
-    status = data.get("status") or "" if "status" in request.GET else "all"
+    status = (data.get("status") or "") if "status" in request.GET else "all"
     results = None
     if q:
         filters = _filters(data, status)
