@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -13,6 +14,14 @@ def api(alice: User) -> APIClient:
     client = APIClient()
     client.force_authenticate(alice)
     return client
+
+
+@pytest.fixture
+def web(alice: User) -> Client:
+    """Alice, signed in through the web login page."""
+    from entries.tests.test_web_pages import signed_in
+
+    return signed_in(alice)
 
 
 @pytest.fixture

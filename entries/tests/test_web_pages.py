@@ -16,7 +16,6 @@ from accounts.models import Action, ActivityLog, User
 from accounts.tests.factories import PASSWORD
 from entries import services
 from entries.models import Category, Entry, EntryVersion, Status, Tag
-from entries.services.organize import merge_tags
 from entries.totp import code_at
 
 pytestmark = pytest.mark.django_db
@@ -27,11 +26,6 @@ def signed_in(user: User) -> Client:
     client = Client()
     assert client.post("/accounts/login/", {"email": user.email, "password": PASSWORD}).status_code == 302
     return client
-
-
-@pytest.fixture
-def web(alice: User) -> Client:
-    return signed_in(alice)
 
 
 def note(owner: User, title: str = "A note", **extra: Any) -> Entry:
@@ -249,110 +243,6 @@ def test_history_shows_what_changed_but_never_a_secret(web: Client, alice: User)
     entry.refresh_from_db()
     assert entry.title == "Bank"
     assert EntryVersion.objects.filter(entry=entry).count() == 2
-
-
-def test_search_page_and_suggestions(web: Client, alice: User) -> None:
-    note(alice, "Lisbon travel plans", content="tram")
-    note(alice, "Groceries")
-    suggest = web.get("/search/suggest/", {"q": "lisb"}).content.decode()
-    assert "<mark>Lisb" in suggest
-    assert "Groceries" not in suggest
-    page = web.get("/search/", {"q": "lisbon", "type": "note"}).content.decode()
-    assert "<mark>Lisbon</mark>" in page
-    assert "-word to leave one out, and <code>or</code> between two words to allow either." in page
-    assert 'value="note" selected' in page
-    typo = web.get("/search/", {"q": "lisbn"}).content.decode()
-    assert "Did you mean" in typo
-    assert web.get("/search/suggest/", {"q": ""}).content == b""
-    partial = web.get("/search/", {"q": "lisbon"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="search-results")
-    assert partial["HX-Push-Url"] == "/search/?q=lisbon"
-
-
-def test_search_page_narrows_by_tags_and_each_chip_removes_its_tag(web: Client, alice: User, bob: User) -> None:
-    note(alice, "Lisbon trams", tags=["travel", "family"])
-    note(alice, "Lisbon taxes", tags=["money"])
-    note(bob, "Lisbon bob", tags=["bobs-tag"])
-    page = web.get("/search/", {"q": "lisbon"}).content.decode()
-    options = re.findall(r'<select id="search-tag" name="tag">(.*?)</select>', page, re.S)[0]
-    assert re.findall(r'<option value="([^"]*)"', options) == ["", "family", "money", "travel"]  # alice's own
-    narrowed = web.get("/search/?q=lisbon&tag=travel").content.decode()
-    assert "<mark>Lisbon</mark> trams" in narrowed
-    assert "taxes" not in narrowed
-    assert '<input type="hidden" name="tag" value="travel">' in narrowed
-    chip = re.findall(r'<a class="chip active" href="([^"]*)"[^>]*>#travel', narrowed)
-    assert chip == ["?q=lisbon"]
-    options = re.findall(r'<select id="search-tag" name="tag">(.*?)</select>', narrowed, re.S)[0]
-    assert "Also tagged" in options
-    assert 'value="travel"' not in options
-    # Picking a tag as you type: the results and, out of band, the tag filter follow.
-    partial = web.get(
-        "/search/?q=lisbon&tag=travel&tag=family&tag=", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="search-results"
-    ).content.decode()
-    assert "<mark>Lisbon</mark> trams" in partial
-    tags = re.findall(r'<div id="search-tags" class="chips" hx-swap-oob="true">(.*?)</div>', partial, re.S)[0]
-    assert re.findall(r'name="tag" value="([^"]*)">', tags) == ["travel", "family"]
-    assert re.findall(r'<option value="([^"]*)"', tags) == ["", "money"]
-    assert "Remove the tag filter family" in tags
-    both = web.get("/search/?q=lisbon&tag=travel&tag=money").content.decode()
-    assert "Nothing found" in both
-    assert "with these filters" in both
-
-
-def test_search_page_says_when_results_are_approximate_and_when_a_query_cannot_run(web: Client, alice: User) -> None:
-    note(alice, "Zebracorn one")
-    note(alice, "Marmalade two")
-    close = web.get("/search/", {"q": "zebracorn marmalade"}).content.decode()
-    assert "No exact matches for “zebracorn marmalade”. Close matches:" in close
-    assert "Zebracorn one" in close
-    too_long = web.get("/search/", {"q": "word " * 120}).content.decode()
-    assert "A search can be at most 500 characters; this one has 599." in too_long
-    assert "Search everything" not in too_long
-    assert "Null characters are not allowed" in web.get("/search/", {"q": "a\x00b"}).content.decode()
-
-
-def test_categories_create_rename_move_and_delete(web: Client, alice: User) -> None:
-    web.post("/categories/new/", {"name": "Trips", "color": "#30a46c", "icon": "✈"})
-    trips = Category.objects.get(owner=alice, name="Trips")
-    assert (trips.color, trips.icon) == ("#30a46c", "✈")
-    personal = Category.objects.get(owner=alice, name="Personal")
-    web.post(f"/categories/{trips.id}/", {"name": "Journeys", "parent": str(personal.id), "color": "", "icon": "✈"})
-    trips.refresh_from_db()
-    assert (trips.name, trips.parent_id, trips.depth, trips.color) == ("Journeys", personal.id, 1, "")
-    clash = web.post("/categories/new/", {"name": "personal"}, follow=True)
-    assert "already here" in clash.content.decode()
-    web.post(f"/categories/{trips.id}/delete/")
-    assert not Category.objects.filter(id=trips.id).exists()
-    system = web.post(f"/categories/{personal.id}/delete/", follow=True)
-    assert "cannot be deleted" in system.content.decode()
-
-
-def test_tags_rename_colour_merge_and_delete(web: Client, alice: User) -> None:
-    first, second = note(alice, "One", tags=["todo"]), note(alice, "Two", tags=["to-do", "todo"])
-    third = note(alice, "Three", tags=["to-do"])
-    todo, dashed = Tag.objects.get(owner=alice, name="todo"), Tag.objects.get(owner=alice, name="to-do")
-    web.post(f"/tags/{todo.id}/", {"name": "Todo", "color": "#e5484d"})
-    todo.refresh_from_db()
-    assert (todo.name, todo.color) == ("Todo", "#e5484d")
-    web.post(f"/tags/{dashed.id}/merge/", {"target": str(todo.id)})
-    assert not Tag.objects.filter(id=dashed.id).exists()
-    todo.refresh_from_db()
-    assert todo.usage_count == 3
-    for entry in (first, second, third):
-        assert [tag.name for tag in Entry.objects.get(id=entry.id).tags.all()] == ["Todo"]
-    assert Entry.objects.get(id=third.id).version == 2  # a merge is a change, with its history row
-    web.post(f"/tags/{todo.id}/delete/")
-    assert not Tag.objects.filter(owner=alice).exists()
-
-
-def test_merging_a_tag_into_itself_or_anothers_is_refused(alice: User, bob: User) -> None:
-    mine = services.create_tag(actor=alice, name="mine")
-    theirs = services.create_tag(actor=bob, name="theirs")
-    with pytest.raises(Exception, match="another tag"):
-        merge_tags(actor=alice, source_id=mine.id, target_id=mine.id)
-    with pytest.raises(Exception, match="No such tag"):
-        merge_tags(actor=alice, source_id=mine.id, target_id=theirs.id)
-    with pytest.raises(Tag.DoesNotExist):
-        merge_tags(actor=alice, source_id=theirs.id, target_id=mine.id)
 
 
 def test_activity_page_says_what_happened(web: Client, alice: User) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.test import Client
 
 from accounts.models import User
 from entries import services
 from entries.models import Status
-from entries.tests.test_web_pages import signed_in
+from entries.tests.test_web_pages import note, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -62,3 +65,62 @@ def test_a_page_past_the_last_says_how_many_results_there_are(alice: User) -> No
     page = signed_in(alice).get("/search/", {"q": "budget", "page": 9}).content.decode()
     assert "No more results" in page
     assert "Nothing found" not in page
+
+
+def test_search_page_and_suggestions(web: Client, alice: User) -> None:
+    note(alice, "Lisbon travel plans", content="tram")
+    note(alice, "Groceries")
+    suggest = web.get("/search/suggest/", {"q": "lisb"}).content.decode()
+    assert "<mark>Lisb" in suggest
+    assert "Groceries" not in suggest
+    page = web.get("/search/", {"q": "lisbon", "type": "note"}).content.decode()
+    assert "<mark>Lisbon</mark>" in page
+    assert "-word to leave one out, and <code>or</code> between two words to allow either." in page
+    assert 'value="note" selected' in page
+    typo = web.get("/search/", {"q": "lisbn"}).content.decode()
+    assert "Did you mean" in typo
+    assert web.get("/search/suggest/", {"q": ""}).content == b""
+    partial = web.get("/search/", {"q": "lisbon"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="search-results")
+    assert partial["HX-Push-Url"] == "/search/?q=lisbon"
+
+
+def test_search_page_narrows_by_tags_and_each_chip_removes_its_tag(web: Client, alice: User, bob: User) -> None:
+    note(alice, "Lisbon trams", tags=["travel", "family"])
+    note(alice, "Lisbon taxes", tags=["money"])
+    note(bob, "Lisbon bob", tags=["bobs-tag"])
+    page = web.get("/search/", {"q": "lisbon"}).content.decode()
+    options = re.findall(r'<select id="search-tag" name="tag">(.*?)</select>', page, re.S)[0]
+    assert re.findall(r'<option value="([^"]*)"', options) == ["", "family", "money", "travel"]  # alice's own
+    narrowed = web.get("/search/?q=lisbon&tag=travel").content.decode()
+    assert "<mark>Lisbon</mark> trams" in narrowed
+    assert "taxes" not in narrowed
+    assert '<input type="hidden" name="tag" value="travel">' in narrowed
+    chip = re.findall(r'<a class="chip active" href="([^"]*)"[^>]*>#travel', narrowed)
+    assert chip == ["?q=lisbon"]
+    options = re.findall(r'<select id="search-tag" name="tag">(.*?)</select>', narrowed, re.S)[0]
+    assert "Also tagged" in options
+    assert 'value="travel"' not in options
+    # Picking a tag as you type: the results and, out of band, the tag filter follow.
+    partial = web.get(
+        "/search/?q=lisbon&tag=travel&tag=family&tag=", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="search-results"
+    ).content.decode()
+    assert "<mark>Lisbon</mark> trams" in partial
+    tags = re.findall(r'<div id="search-tags" class="chips" hx-swap-oob="true">(.*?)</div>', partial, re.S)[0]
+    assert re.findall(r'name="tag" value="([^"]*)">', tags) == ["travel", "family"]
+    assert re.findall(r'<option value="([^"]*)"', tags) == ["", "money"]
+    assert "Remove the tag filter family" in tags
+    both = web.get("/search/?q=lisbon&tag=travel&tag=money").content.decode()
+    assert "Nothing found" in both
+    assert "with these filters" in both
+
+
+def test_search_page_says_when_results_are_approximate_and_when_a_query_cannot_run(web: Client, alice: User) -> None:
+    note(alice, "Zebracorn one")
+    note(alice, "Marmalade two")
+    close = web.get("/search/", {"q": "zebracorn marmalade"}).content.decode()
+    assert "No exact matches for “zebracorn marmalade”. Close matches:" in close
+    assert "Zebracorn one" in close
+    too_long = web.get("/search/", {"q": "word " * 120}).content.decode()
+    assert "A search can be at most 500 characters; this one has 599." in too_long
+    assert "Search everything" not in too_long
+    assert "Null characters are not allowed" in web.get("/search/", {"q": "a\x00b"}).content.decode()
