@@ -64,6 +64,27 @@ def test_query_params_validate_as_a_plain_serializer_would() -> None:
     assert set(missing.errors) == {"q"}
 
 
+class _Flags(QueryParamsIn):
+    q = serializers.CharField()
+    archived = serializers.BooleanField(required=False)  # absent from a query string: False
+    since = serializers.DateTimeField(required=False)
+
+
+def test_an_absent_optional_parameter_is_not_built_and_the_schema_still_sees_every_one() -> None:
+    given = _Params(data=QueryDict("q=abc"))
+    assert set(given.fields) == {"q", "page"}  # page has a default; since has nothing to validate
+    assert given.is_valid(), given.errors
+    assert given.validated_data == {"q": "abc", "page": 1}
+    dated = _Params(data=QueryDict("q=abc&since=2026-01-02T03:04:05Z"))
+    assert set(dated.fields) == {"q", "page", "since"}
+    assert dated.is_valid(), dated.errors
+    assert dated.validated_data["since"].year == 2026
+    flags = _Flags(data=QueryDict("q=abc"))
+    assert flags.is_valid(), flags.errors
+    assert flags.validated_data == {"q": "abc", "archived": False}  # as DRF reads form input
+    assert set(_Params().fields) == {"q", "page", "since"}  # no data: the API schema's view
+
+
 def test_each_serializer_binds_its_own_fields_and_the_declared_ones_stay_unbound() -> None:
     first, second = _Params(data=QueryDict("q=a")), _Params(data=QueryDict("q=b"))
     assert first.fields["q"] is not second.fields["q"]
