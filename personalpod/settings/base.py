@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "ops",
 ]
 
+# personalpod.pages_middleware: Django's own, for the web pages only (the JSON API skips them).
 MIDDLEWARE = [
     # Outermost, so that it times and logs every response, errors included.
     "personalpod.middleware.RequestLogMiddleware",
@@ -53,17 +54,17 @@ MIDDLEWARE = [
     "personalpod.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "personalpod.middleware.ContentSecurityPolicyMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "personalpod.pages_middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "personalpod.pages_middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.SessionClientMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "personalpod.pages_middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    "personalpod.pages_middleware.HtmxMiddleware",
     # Dates on web pages in the signed-in person's own time zone.
-    "accounts.middleware.UserTimezoneMiddleware",
+    "personalpod.pages_middleware.UserTimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "personalpod.urls"
