@@ -39,12 +39,15 @@ _MARKS = [
 
 
 # Whether any of those can be there: most snippets are plain words, and skip the five passes.
-_ANY_MARK = re.compile(r"[#*_\[`>~]|^[ \t]*(?:[-+]|\d+[.)])[ \t]", re.MULTILINE)
+# Two searches that each start with a character to look for, which `re` scans for quickly
+# (one with `^` in it tries every position): a mark, or a list item's start.
+_MARK_CHARACTER = re.compile(r"[#*_\[`>~]")
+_LIST_ITEM = re.compile(r"\n[ \t]*(?:[-+]|\d+[.)])[ \t]")
 
 
 def plain_fragment(text: str) -> str:
     """A piece of Markdown as the words a reader sees, on one line."""
-    if _ANY_MARK.search(text):
+    if _MARK_CHARACTER.search(text) or _LIST_ITEM.search("\n" + text):
         for pattern, replacement in _MARKS:
             text = pattern.sub(replacement, text)
     return " ".join(text.split())
