@@ -55,6 +55,10 @@ class User(AbstractBaseUser, PermissionsMixin, TimestampedModel):
     timezone = models.CharField(max_length=64, default="UTC")
     # The per-user change counter: the change feed's seq and every cache's version.
     change_seq = models.BigIntegerField(default=0)
+    # The change_seq under which a search result page was last stored for this user
+    # (entries/search_cache.py): while it is behind change_seq, no stored page can be
+    # current, and a search skips the cache lookup. Read with the user, so it costs nothing.
+    search_cache_seq = models.BigIntegerField(default=0, db_default=0, editable=False)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
 

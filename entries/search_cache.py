@@ -6,12 +6,17 @@ search terms can be as private as the entries. A page is served only while its
 once; TTL removes them later (readers check it: DynamoDB Local never expires items).
 If DynamoDB is away, search goes on from PostgreSQL and only the error is counted.
 
-A miss costs no DynamoDB round trip, and no PostgreSQL one: every page written is also
-marked in Redis under its term, with its `change_seq` (a key with the same TTL). Only
-when a marker is found is the reader's current `change_seq` read, and only a page marked
-with it is read from DynamoDB; otherwise the search reads the `change_seq` itself, in its
-first statement. The marker is a filter, not the cache: if Redis is unreachable the
-lookup goes to DynamoDB, and a marker whose item is gone or older is just a miss.
+A miss usually costs no round trip at all. Storing a page also records its `change_seq`
+on the reader's row (`User.search_cache_seq`), which is read with the reader anyway: while
+it is behind their `change_seq` (any write since, or no page stored yet), no stored page
+can be current and the lookup stops there. Otherwise a miss costs no DynamoDB round trip,
+and no PostgreSQL one: every page written is also marked in Redis under its term, with
+its `change_seq` (a key with the same TTL). Only when a marker is found is the reader's
+current `change_seq` read, and only a page marked with it is read from DynamoDB. The
+search reads the `change_seq` itself, in its first statement. The marker is a filter, not
+the cache: if Redis is unreachable the lookup goes to DynamoDB, and a marker whose item
+is gone or older is just a miss. Both filters can only turn a hit into a miss (a reader
+row or a marker read before a page was stored), never serve a page that is not current.
 """
 
 from __future__ import annotations
@@ -26,9 +31,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from pynamodb.exceptions import PynamoDBException
 
+from accounts.models import User
 from entries.dynamo import SearchIndexItem
 from personalpod import dynamo, metrics
 from personalpod.cache import current_version
@@ -68,11 +76,16 @@ def _marked_seq(term: str) -> int | None:
         return _UNKNOWN
 
 
-def get(user_id: Any, term: str) -> dict[str, Any] | None:
-    """The page stored for TERM, if it shows the reader's vault as it is now."""
+def get(reader: User, term: str) -> dict[str, Any] | None:
+    """The page stored for TERM, if it shows the reader's vault as it is now. READER is
+    their row as this request read it."""
     if not dynamo.breaker.allows():
         metrics.incr("personalpod_search_cache_total", outcome="error")
         return None
+    if reader.search_cache_seq != reader.change_seq:  # no page stored since their last write
+        metrics.incr("personalpod_search_cache_total", outcome="miss")
+        return None
+    user_id = reader.id
     marked = _marked_seq(term)
     change_seq = None if marked is None else current_version(user_id)
     if change_seq is None or marked not in (change_seq, _UNKNOWN):
@@ -99,12 +112,18 @@ _writer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="search-cache")
 _pending: set[Future[None]] = set()
 
 
-def put_later(user_id: Any, term: str, change_seq: int, page: dict[str, Any], cost_ms: float) -> None:
+def put_later(reader: User, term: str, change_seq: int, page: dict[str, Any], cost_ms: float) -> None:
     """Cache a page after the answer has gone, and only if it was worth it: a page that
-    PostgreSQL found in less than SEARCH_CACHE_MIN_MS costs about what a hit would."""
+    PostgreSQL found in less than SEARCH_CACHE_MIN_MS costs about what a hit would.
+
+    The reader's row learns the page's change_seq now, before the answer (one indexed
+    UPDATE on a search that took SEARCH_CACHE_MIN_MS or more, and none when it already
+    holds it): from the next request on, their lookups go on to the marker."""
     if cost_ms < settings.SEARCH_CACHE_MIN_MS or not dynamo.breaker.allows():
         return
-    future = _writer.submit(put, user_id, term, change_seq, page)
+    if reader.search_cache_seq < change_seq:
+        User.objects.filter(id=reader.id).update(search_cache_seq=Greatest(F("search_cache_seq"), change_seq))
+    future = _writer.submit(put, reader.id, term, change_seq, page)
     _pending.add(future)
     future.add_done_callback(_pending.discard)
 
