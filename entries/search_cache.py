@@ -76,9 +76,9 @@ def _marked_seq(term: str) -> int | None:
         return _UNKNOWN
 
 
-def get(reader: User, term: str) -> dict[str, Any] | None:
-    """The page stored for TERM, if it shows the reader's vault as it is now. READER is
-    their row as this request read it."""
+def get(reader: User, query: dict[str, Any]) -> dict[str, Any] | None:
+    """The page stored for QUERY (normalised words, page and filters), if it shows the
+    reader's vault as it is now. READER is their row as this request read it."""
     if not dynamo.breaker.allows():
         metrics.incr("personalpod_search_cache_total", outcome="error")
         return None
@@ -86,6 +86,7 @@ def get(reader: User, term: str) -> dict[str, Any] | None:
         metrics.incr("personalpod_search_cache_total", outcome="miss")
         return None
     user_id = reader.id
+    term = search_term(user_id, query)
     marked = _marked_seq(term)
     change_seq = None if marked is None else current_version(user_id)
     if change_seq is None or marked not in (change_seq, _UNKNOWN):
@@ -112,7 +113,7 @@ _writer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="search-cache")
 _pending: set[Future[None]] = set()
 
 
-def put_later(reader: User, term: str, change_seq: int, page: dict[str, Any], cost_ms: float) -> None:
+def put_later(reader: User, query: dict[str, Any], change_seq: int, page: dict[str, Any], cost_ms: float) -> None:
     """Cache a page after the answer has gone, and only if it was worth it: a page that
     PostgreSQL found in less than SEARCH_CACHE_MIN_MS costs about what a hit would.
 
@@ -123,7 +124,7 @@ def put_later(reader: User, term: str, change_seq: int, page: dict[str, Any], co
         return
     if reader.search_cache_seq < change_seq:
         User.objects.filter(id=reader.id).update(search_cache_seq=Greatest(F("search_cache_seq"), change_seq))
-    future = _writer.submit(put, reader.id, term, change_seq, page)
+    future = _writer.submit(put, reader.id, search_term(reader.id, query), change_seq, page)
     _pending.add(future)
     future.add_done_callback(_pending.discard)
 

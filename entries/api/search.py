@@ -74,8 +74,7 @@ class SearchView(APIView):
         # The search language too: a page found in another language is another page.
         normalised = {"q": data["q"].lower(), "page": data["page"], "size": data["page_size"],
                       "language": reader.search_language, **filters}  # fmt: skip
-        term = search_cache.search_term(reader.id, normalised)
-        page = search_cache.get(reader, term)
+        page = search_cache.get(reader, normalised)
         cached = page is not None
         if page is not None:
             page = _still_visible(reader, page)
@@ -86,7 +85,7 @@ class SearchView(APIView):
             )
             page = found.as_dict()
             cost_ms = (time.perf_counter() - started) * 1000
-            search_cache.put_later(reader, term, found.change_seq, page, cost_ms)
+            search_cache.put_later(reader, normalised, found.change_seq, page, cost_ms)
         body: dict[str, Any] = {
             "results": page["results"],
             "next": replace_query_param(request.build_absolute_uri(), "page", data["page"] + 1)
