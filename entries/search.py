@@ -333,9 +333,9 @@ def _hit(
     title_marked: str, snippet: str | None, *, reader_id: uuid.UUID,
 ) -> Hit:  # fmt: skip
     # ts_headline gives the content's opening words when the hit was elsewhere (title, tags);
-    # a type whose words live in its fields shows those instead.
+    # a type whose words live in its fields shows those instead (a note's are "{}": not parsed).
     snippet = markdown.plain_fragment(snippet or "")  # content is Markdown
-    if _MARK_START not in snippet and (field_text := _field_text(entry_type, json.loads(fields))):
+    if _MARK_START not in snippet and fields != "{}" and (field_text := _field_text(entry_type, json.loads(fields))):
         snippet = field_text[:240]
     return Hit(
         entry_id, entry_type, title, _marked(title_marked), _marked(snippet), round(rank, 4), owner_id != reader_id
