@@ -31,6 +31,9 @@ _MARKS = [
     # A link or image: its text (a snippet may end inside the address, before its ")").
     (re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*\)?"), r"\1"),
     (re.compile(r"(\*\*|__|~~)(?=\S)(.+?)(?<=\S)\1"), r"\2"),  # bold, struck through
+    # Half a pair, the fragment having cut the other half off ("quokka** in"); between two
+    # letters it is part of a word ("foo__bar").
+    (re.compile(r"(?<![\w*~])(?:\*\*|__|~~)|(?:\*\*|__|~~)(?![\w*~])"), ""),
     (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])"), r"\1"),  # emphasis
     # At a line's start: a heading's #s, a quote's >, a list's marker and a task's box.
     (re.compile(r"(?m)^[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|(?:[-*+]|\d+[.)])[ \t]+(?:\[[ xX]\][ \t]+)?)"), ""),

@@ -273,11 +273,6 @@ def test_a_typo_fallback_lists_an_entry_once_and_keeps_exclusions(alice: User, a
     assert titles(search(api, "grocries -milk")) == ["Groceries list"]
 
 
-def test_a_title_hit_shows_the_opening_words_of_the_content(alice: User, api: APIClient) -> None:
-    services.create_entry(actor=alice, type="note", title="Loquat jam", content="Simmer slowly for an hour.")
-    assert search(api, "loquat")["results"][0]["snippet"].startswith("Simmer slowly")
-
-
 def test_the_probe_reads_rows_for_common_words_and_the_index_for_rare_ones(
     alice: User, bob: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -436,27 +431,7 @@ def test_search_statements_stay_within_what_psycopg_caches(alice: User, bob: Use
         assert params <= _queries.MAX_CACHED_STATEMENT_PARAMS
 
 
-def test_a_notes_snippet_shows_its_words_not_its_markdown(alice: User, api: APIClient) -> None:
-    content = "# Agenda\n- **budget** review\n- hiring [the plan](https://example.com/plan) *soon*\n> `quoted`"
-    services.create_entry(actor=alice, type="note", title="Monday", content=content)
-    (hit,) = search(api, "budget")["results"]
-    assert hit["snippet"] == "Agenda <mark>budget</mark> review hiring the plan soon quoted"
-
-
-def test_a_texts_own_marker_characters_cannot_fake_a_highlight(alice: User, api: APIClient) -> None:
-    services.create_entry(actor=alice, type="note", title="Payload \x02bold\x03", content="payload \x02bold\x03 text")
-    (hit,) = search(api, "payload")["results"]
-    assert hit["title_html"] == "<mark>Payload</mark> bold"
-    assert "<mark>bold</mark>" not in hit["snippet"]
-
-
 def test_an_unknown_status_lists_the_known_ones(api: APIClient) -> None:
     response = api.get("/api/v1/search/", {"q": "gizmo", "status": "trash"})
     assert response.status_code == 400
     assert "deleted" in response.json()["error"]["fields"]["status"][0]
-
-
-def test_a_snippet_cut_inside_a_links_address_shows_the_links_text() -> None:
-    from entries.markdown import plain_fragment
-
-    assert plain_fragment("review [plan](https://example.com") == "review plan"

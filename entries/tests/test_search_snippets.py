@@ -1,0 +1,45 @@
+"""Search snippets: the words around a hit, as a reader sees them (no Markdown, no fake marks)."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from entries import services
+from entries.markdown import plain_fragment
+from entries.tests.test_search import search
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_title_hit_shows_the_opening_words_of_the_content(alice: User, api: APIClient) -> None:
+    services.create_entry(actor=alice, type="note", title="Loquat jam", content="Simmer slowly for an hour.")
+    assert search(api, "loquat")["results"][0]["snippet"].startswith("Simmer slowly")
+
+
+def test_a_notes_snippet_shows_its_words_not_its_markdown(alice: User, api: APIClient) -> None:
+    content = "# Agenda\n- **budget** review\n- hiring [the plan](https://example.com/plan) *soon*\n> `quoted`"
+    services.create_entry(actor=alice, type="note", title="Monday", content=content)
+    (hit,) = search(api, "budget")["results"]
+    assert hit["snippet"] == "Agenda <mark>budget</mark> review hiring the plan soon quoted"
+
+
+def test_a_texts_own_marker_characters_cannot_fake_a_highlight(alice: User, api: APIClient) -> None:
+    services.create_entry(actor=alice, type="note", title="Payload \x02bold\x03", content="payload \x02bold\x03 text")
+    (hit,) = search(api, "payload")["results"]
+    assert hit["title_html"] == "<mark>Payload</mark> bold"
+    assert "<mark>bold</mark>" not in hit["snippet"]
+
+
+def test_a_snippet_cut_inside_a_links_address_shows_the_links_text() -> None:
+    assert plain_fragment("review [plan](https://example.com") == "review plan"
+
+
+def test_half_a_bold_pair_cut_off_by_the_fragment_is_dropped(alice: User, api: APIClient) -> None:
+    services.create_entry(actor=alice, type="note", title="Island", content="A **quokka** in Rottnest")
+    (hit,) = search(api, "quokka")["results"]
+    assert hit["snippet"] == "<mark>quokka</mark> in Rottnest"  # ts_headline starts at the hit, after the **
+    assert plain_fragment("the end of **bold") == "the end of bold"
+    assert plain_fragment("cut ~~half") == "cut half"
+    assert plain_fragment("foo__bar stays") == "foo__bar stays"  # inside a word it is the word
