@@ -13,20 +13,15 @@ from typing import Any
 # Attributes every LogRecord has; anything else was passed through `extra=`.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
-_SECRET_PATHS = [
-    (re.compile(r"(/s/)[^/?\s'\"]+"), r"\1[redacted]"),
-    (re.compile(r"(/api/v1/links/)[^/?\s'\"]+"), r"\1[redacted]"),
-    # Signed attachment download links: whoever holds one gets the file for a few minutes.
-    (re.compile(r"(/api/v1/files/)[^/?\s'\"]+"), r"\1[redacted]"),
-    # Password-reset links: /accounts/reset/<uid>/<token>/
-    (re.compile(r"(/accounts/reset/[^/?\s'\"]+/)[^/?\s'\"]+"), r"\1[redacted]"),
-]
+# The path prefixes after which a secret follows, up to the next /, ? or space: share links
+# (/s/, /api/v1/links/), signed attachment downloads (whoever holds one gets the file for a
+# few minutes) and password-reset links (/accounts/reset/<uid>/<token>/). One pattern, so
+# that a log line is scanned once: the filter below runs it on every argument of every line.
+_SECRET_PATH = re.compile(r"(/s/|/api/v1/links/|/api/v1/files/|/accounts/reset/[^/?\s'\"]+/)[^/?\s'\"]+")
 
 
 def loggable_path(path: str) -> str:
-    for pattern, replacement in _SECRET_PATHS:
-        path = pattern.sub(replacement, path)
-    return path
+    return _SECRET_PATH.sub(r"\1[redacted]", path)
 
 
 def _redact(value: object) -> object:
