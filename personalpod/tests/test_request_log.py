@@ -81,3 +81,21 @@ def test_the_redacting_filter_keeps_mapping_arguments() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "%(path)s", ({"path": "/s/tok123/"},), None)
     RedactSecretsFilter().filter(record)
     assert record.getMessage() == "/s/[redacted]/"
+
+
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        ("/s/tok123", "/s/[redacted]"),
+        ("/s/tok123/files/", "/s/[redacted]/files/"),
+        ("/api/v1/links/tok123/", "/api/v1/links/[redacted]/"),
+        ("/api/v1/files/signed.tok", "/api/v1/files/[redacted]"),
+        ("/accounts/reset/MQ/c1a-8f2e/", "/accounts/reset/MQ/[redacted]/"),
+        ("GET /api/v1/links/a/s/b 200", "GET /api/v1/links/[redacted]/s/[redacted] 200"),
+        ("/api/v1/search/", "/api/v1/search/"),
+    ],
+)
+def test_every_secret_bearing_path_is_redacted(path: str, logged: str) -> None:
+    from personalpod.logs import loggable_path
+
+    assert loggable_path(path) == logged
