@@ -1,16 +1,15 @@
 """Middleware that only the web pages need, skipped by the JSON API.
 
-An API request under API_PREFIX has no flash messages, no htmx, no static files, no slash
-to append (every API route answers with and without one), and its times are always UTC (a
-token-authenticated request never had a time zone to activate). CSRF stays Django's own
-middleware (the deploy check looks for it by name; DRF views are exempt from it anyway
-and check CSRF themselves for the one API authentication that rides on a browser session).
-Passing it straight on saves about a fifth of a millisecond a request, more than some
-searches' SQL costs (docs/benchmarks/search.md).
+An API request under API_PREFIX has no flash messages, no htmx, no static files, and its
+times are always UTC (a token-authenticated request never had a time zone to activate).
+Passing it straight on saves a little of every API request's fixed cost, which is a good
+part of a cheap search's (docs/benchmarks/search.md).
 
 Each class is the Django middleware of the same name, except that an API request goes
-straight to the next middleware: none of its hooks runs. Headers every response carries
-(security, CSP, frame options) stay in settings.MIDDLEWARE as they are.
+straight to the next middleware: none of its hooks runs. The rest stays in
+settings.MIDDLEWARE as it is, for every request: the security headers, CSRF (the deploy
+check looks for it by name), and CommonMiddleware, which checks the Host header against
+ALLOWED_HOSTS and sets Content-Length.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from typing import Any
 
 from django.contrib.messages import middleware as messages
 from django.http import HttpRequest
-from django.middleware import common
 from django_htmx import middleware as htmx
 from whitenoise import middleware as whitenoise  # type: ignore[import-untyped]
 
@@ -65,7 +63,6 @@ def _for_pages_only(cls: type[Any], name: str) -> Any:
 
 
 WhiteNoiseMiddleware = for_pages(whitenoise.WhiteNoiseMiddleware)
-CommonMiddleware = for_pages(common.CommonMiddleware)
 MessageMiddleware = for_pages(messages.MessageMiddleware)
 HtmxMiddleware = for_pages(htmx.HtmxMiddleware)
 UserTimezoneMiddleware = for_pages(accounts.UserTimezoneMiddleware)

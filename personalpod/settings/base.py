@@ -56,7 +56,7 @@ MIDDLEWARE = [
     "personalpod.middleware.ContentSecurityPolicyMiddleware",
     "personalpod.pages_middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "personalpod.pages_middleware.CommonMiddleware",
+    "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.SessionClientMiddleware",

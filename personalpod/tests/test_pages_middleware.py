@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import resolve
 from rest_framework.test import APIClient
 
-from accounts.models import User
+from accounts.models import ActivityLog, User
 from accounts.tests.factories import PASSWORD
 from entries import services
 
@@ -24,6 +24,7 @@ def test_a_web_page_still_runs_them_and_the_admin_checks_pass(alice: User) -> No
     assert hasattr(page.wsgi_request, "_messages")  # so did the messages middleware
     assert "csrftoken" in web.cookies  # and the CSRF one, which set its cookie
     assert web.get("/entries").status_code == 301  # CommonMiddleware's APPEND_SLASH
+    assert "Content-Length" in page
     assert [e for e in checks.run_checks() if e.level >= checks.ERROR] == []  # admin.E408-E410
 
 
@@ -37,6 +38,21 @@ def test_an_api_request_passes_them_by_and_keeps_its_security_headers(alice: Use
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "default-src" in response["Content-Security-Policy"]
+    assert response["Content-Length"] == str(len(response.content))  # CommonMiddleware still runs
+
+
+def test_an_api_request_from_a_host_not_allowed_is_refused_before_any_view_runs(alice: User) -> None:
+    api = APIClient()
+    logged = ActivityLog.objects.count()
+    refused = api.post(
+        "/api/v1/auth/login/", {"email": alice.email, "password": PASSWORD}, format="json", HTTP_HOST="evil.example"
+    )
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "bad_request"
+    assert ActivityLog.objects.count() == logged  # the sign-in never ran: no attempt was logged
+    signed_in = APIClient()
+    signed_in.force_authenticate(alice)
+    assert signed_in.get("/api/v1/entries/", HTTP_HOST="evil.example").status_code == 400
 
 
 def test_api_times_are_utc_whatever_the_browser_sessions_time_zone(alice: User) -> None:
