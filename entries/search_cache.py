@@ -26,13 +26,13 @@ import hmac
 import json
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import F
-from django.db.models.functions import Greatest
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from pynamodb.exceptions import PynamoDBException
 
@@ -118,15 +118,37 @@ def put_later(reader: User, query: dict[str, Any], change_seq: int, page: dict[s
     PostgreSQL found in less than SEARCH_CACHE_MIN_MS costs about what a hit would.
 
     The reader's row learns the page's change_seq now, before the answer (one indexed
-    UPDATE on a search that took SEARCH_CACHE_MIN_MS or more, and none when it already
-    holds it): from the next request on, their lookups go on to the marker."""
+    UPDATE on a search that took SEARCH_CACHE_MIN_MS or more, none when the row already
+    holds it, and never a wait): from the next request on, their lookups go on to the marker."""
     if cost_ms < settings.SEARCH_CACHE_MIN_MS or not dynamo.breaker.allows():
         return
-    if reader.search_cache_seq < change_seq:
-        User.objects.filter(id=reader.id).update(search_cache_seq=Greatest(F("search_cache_seq"), change_seq))
+    if reader.search_cache_seq < change_seq and not _record_page_seq(reader.id, change_seq):
+        return  # a page its reader's row does not announce would never be read
     future = _writer.submit(put, reader.id, search_term(reader.id, query), change_seq, page)
     _pending.add(future)
     future.add_done_callback(_pending.discard)
+
+
+# A writer locks its owner's row (entries.feed.lock_owner) until it commits, and its write
+# moves change_seq on, which makes this page stale anyway: skip the row rather than wait.
+_RECORD_PAGE_SEQ = """
+    UPDATE accounts_user SET search_cache_seq = GREATEST(search_cache_seq, %s)
+    WHERE id = (SELECT id FROM accounts_user WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED)
+"""
+
+
+def _record_page_seq(user_id: Any, change_seq: int) -> bool:
+    """Tell the reader's row that a page is stored under CHANGE_SEQ; False if it was not told
+    (a write holds the row, or PostgreSQL failed: the search has its answer either way)."""
+    try:
+        # Inside a transaction (a caller's, or a test's), a savepoint keeps a failure here from
+        # spoiling it; on its own the statement is its own transaction.
+        with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
+            cursor.execute(_RECORD_PAGE_SEQ, [change_seq, user_id])
+            return cursor.rowcount == 1
+    except DatabaseError:
+        logger.warning("search cache: the reader's row was not updated; page not cached", exc_info=True)
+        return False
 
 
 def flush() -> None:

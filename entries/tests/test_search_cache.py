@@ -138,3 +138,25 @@ def test_a_row_read_before_a_page_was_stored_only_misses_it(alice: User) -> None
     client.force_authenticate(late_reader)
     body = search(client, "soursop")
     assert (body["cached"], body["count"]) == (False, 2)  # the marker and DynamoDB still have the last word
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_search_never_waits_on_a_writer_holding_the_readers_row(
+    alice: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    import psycopg
+    from django.db import connection
+
+    services.create_entry(actor=alice, type="note", title="Durian")
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '3s'")  # were it to wait, it would fail, and say so
+    with psycopg.connect(**connection.get_connection_params()) as writer:
+        writer.execute("SELECT 1 FROM accounts_user WHERE id = %s FOR NO KEY UPDATE", [alice.id])  # as lock_owner
+        body = search(fresh(alice), "durian")
+        assert titles(body) == ["Durian"]
+        writer.rollback()
+    assert "not updated" not in caplog.text  # skipped, not timed out
+    reader = User.objects.get(pk=alice.pk)
+    assert reader.search_cache_seq < reader.change_seq  # the row was not told...
+    assert search(fresh(alice), "durian")["cached"] is False  # ...so no page was stored
+    assert search(fresh(alice), "durian")["cached"] is True  # this time it was
