@@ -26,13 +26,12 @@ import hmac
 import json
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection
 from django.utils import timezone
 from pynamodb.exceptions import PynamoDBException
 
@@ -141,11 +140,9 @@ def _record_page_seq(user_id: Any, change_seq: int) -> bool:
     """Tell the reader's row that a page is stored under CHANGE_SEQ; False if it was not told
     (a write holds the row, or PostgreSQL failed: the search has its answer either way)."""
     try:
-        # Inside a transaction (a caller's, or a test's), a savepoint keeps a failure here from
-        # spoiling it; on its own the statement is its own transaction.
-        with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
+        with connection.cursor() as cursor:  # a search runs in no transaction: this is its own
             cursor.execute(_RECORD_PAGE_SEQ, [change_seq, user_id])
-            return cursor.rowcount == 1
+            return bool(cursor.rowcount == 1)
     except DatabaseError:
         logger.warning("search cache: the reader's row was not updated; page not cached", exc_info=True)
         return False
