@@ -31,7 +31,16 @@ def is_api(request: HttpRequest) -> bool:
 
 
 def for_pages(middleware: type[Any]) -> type[Any]:
-    """MIDDLEWARE as it is for the web pages; an API request passes it by."""
+    """MIDDLEWARE as it is for the web pages; an API request passes it by.
+
+    Only for a middleware whose work is all in its __call__ (process_request and
+    process_response included): Django's handler calls view, exception and template hooks
+    itself, which this wrapper would not see."""
+    hooks = [
+        name for name in ("process_view", "process_exception", "process_template_response") if hasattr(middleware, name)
+    ]
+    if hooks:
+        raise TypeError(f"{middleware.__name__} has {', '.join(hooks)}: keep it in MIDDLEWARE for every request")
 
     class PagesOnly(middleware):
         def __call__(self, request: HttpRequest) -> Any:
@@ -39,27 +48,9 @@ def for_pages(middleware: type[Any]) -> type[Any]:
                 return self.get_response(request)
             return super().__call__(request)
 
-    for name in _HOOKS:
-        if hasattr(middleware, name):
-            setattr(PagesOnly, name, _for_pages_only(PagesOnly, name))
     PagesOnly.__name__ = PagesOnly.__qualname__ = middleware.__name__
     PagesOnly.__module__, PagesOnly.__doc__ = __name__, f"{middleware.__module__}.{middleware.__name__}, for pages."
     return PagesOnly
-
-
-# The hooks Django's handler calls besides __call__ (process_request and process_response
-# are called by the middleware's own __call__).
-_HOOKS = ("process_view", "process_exception", "process_template_response")
-
-
-def _for_pages_only(cls: type[Any], name: str) -> Any:
-    def hook(self: Any, request: HttpRequest, *args: Any) -> Any:
-        if is_api(request):
-            return args[-1] if name == "process_template_response" else None  # the response as it is
-        return getattr(super(cls, self), name)(request, *args)
-
-    hook.__name__ = name
-    return hook
 
 
 WhiteNoiseMiddleware = for_pages(whitenoise.WhiteNoiseMiddleware)

@@ -87,3 +87,12 @@ def test_api_routes_resolve_in_their_new_order() -> None:
     assert resolve("/api/v1/entries/").url_name == "entry-list"
     assert resolve("/api/v1/entries/00000000-0000-0000-0000-000000000000/attachments/").url_name == "attachments"
     assert resolve("/api/v1/files/abc").url_name == "attachment-file"
+
+
+def test_a_middleware_with_hooks_the_wrapper_cannot_see_is_refused() -> None:
+    from django.middleware.csrf import CsrfViewMiddleware
+
+    from personalpod.pages_middleware import for_pages
+
+    with pytest.raises(TypeError, match="process_view"):
+        for_pages(CsrfViewMiddleware)
