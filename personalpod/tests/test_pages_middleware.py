@@ -82,7 +82,7 @@ def test_the_api_still_refuses_a_browser_session_write_without_its_csrf_token(al
     assert made.status_code == 201
 
 
-def test_api_routes_resolve_in_their_new_order() -> None:
+def test_the_reordered_api_routes_all_still_resolve() -> None:
     assert resolve("/api/v1/search/").url_name == "search"
     assert resolve("/api/v1/entries/").url_name == "entry-list"
     assert resolve("/api/v1/entries/00000000-0000-0000-0000-000000000000/attachments/").url_name == "attachments"
