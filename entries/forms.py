@@ -373,8 +373,9 @@ class SearchFilters(ListFilters):
 
     def clean_q(self) -> str:
         q = str(self.cleaned_data.get("q") or "")
-        if search.only_exclusions(search.clean_query(q)):
-            raise ValidationError(search.ONLY_EXCLUSIONS)
+        cleaned = search.clean_query(q)
+        if cleaned and (problem := search.query_problem(cleaned)):  # an empty box is the blank page
+            raise ValidationError(problem)
         return q
 
 

@@ -87,6 +87,21 @@ def clean_query(q: str) -> str:
     return words.rstrip("* ")
 
 
+EMPTY_QUERY = "Type something to search for."
+NO_WORD = "Type a word to search for: this has no letters or digits."
+_WORD_CHARACTER = re.compile(r"[^\W_]")
+
+
+def query_problem(q: str) -> str | None:
+    """Why a cleaned query cannot be searched for (empty, no word in it, or only words left
+    out), or None. Everything else, stop words and stray operators included, is searched."""
+    if not q:
+        return EMPTY_QUERY
+    if not _WORD_CHARACTER.search(q):
+        return NO_WORD
+    return ONLY_EXCLUSIONS if only_exclusions(q) else None
+
+
 def only_exclusions(q: str) -> bool:
     """Whether Q only leaves words out ("-budget"): it would find everything else, unranked."""
     return bool(q.strip()) and not _without_exclusions(q).strip(' "')
@@ -123,10 +138,10 @@ def search_entries(*, reader: User, q: str, page: int = 1, page_size: int = 20, 
         if page == 1:
             fuzzy = _fuzzy(reader, q, filters, page_size, config)
             return replace(fuzzy, change_seq=change_seq)
-        # Past the last page: say how many there are (one more, small, search; rare).
-        first = search_entries(reader=reader, q=q, page=1, page_size=1, **filters)
-        count, capped = (0, False) if first.fuzzy else (first.count, first.count_capped)
-        return SearchPage([], count, capped, False, change_seq=change_seq)
+        # Past the last page: say how many there are, or that page 1 had close matches
+        # (one more search; rare).
+        first = search_entries(reader=reader, q=q, page=1, page_size=page_size, **filters)
+        return replace(first, results=[], has_next=False, change_seq=change_seq)
     # Pages end with the CANDIDATES-th result, the last one counted (there can be more
     # candidates: one over, to know the count is capped, and the shared ones).
     shown = max(0, min(page_size, CANDIDATES - (page - 1) * page_size))

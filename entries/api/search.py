@@ -20,7 +20,9 @@ from entries.models import Entry
 
 class SearchIn(EntryFilterIn):
     q = serializers.CharField(max_length=search.MAX_QUERY_LENGTH, trim_whitespace=True)
-    page = serializers.IntegerField(min_value=1, max_value=50, default=1)
+    page = serializers.IntegerField(
+        min_value=1, max_value=search.CANDIDATES, default=1, help_text="Pages reach the 1,000th result, no further."
+    )
     page_size = serializers.IntegerField(min_value=1, max_value=50, default=20)
     limit = serializers.IntegerField(min_value=1, max_value=50, required=False, help_text="The same as page_size.")
 
@@ -28,14 +30,17 @@ class SearchIn(EntryFilterIn):
         attrs = super().validate(attrs)
         if "limit" in attrs:
             attrs["page_size"] = attrs.pop("limit")
+        last = -(-search.CANDIDATES // attrs["page_size"])  # the page that holds the last result counted
+        if attrs["page"] > last:
+            raise serializers.ValidationError(
+                {"page": f"Pages of {attrs['page_size']} end at page {last}: only the first 1,000 results are ranked."}
+            )
         return attrs
 
     def validate_q(self, value: str) -> str:
         cleaned = search.clean_query(value)
-        if not cleaned:
-            raise serializers.ValidationError("Type something to search for.")
-        if search.only_exclusions(cleaned):
-            raise serializers.ValidationError(search.ONLY_EXCLUSIONS)
+        if problem := search.query_problem(cleaned):
+            raise serializers.ValidationError(problem)
         return cleaned
 
 

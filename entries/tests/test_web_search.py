@@ -124,3 +124,51 @@ def test_search_page_says_when_results_are_approximate_and_when_a_query_cannot_r
     assert "A search can be at most 500 characters; this one has 599." in too_long
     assert "Search everything" not in too_long
     assert "Null characters are not allowed" in web.get("/search/", {"q": "a\x00b"}).content.decode()
+
+
+def test_small_pages_reach_every_counted_result_and_next_never_points_past_them(alice: User) -> None:
+    from rest_framework.test import APIClient
+
+    for n in range(53):
+        services.create_entry(actor=alice, type="note", title=f"Zebra item {n}")
+    api = APIClient()
+    api.force_authenticate(alice)
+    fiftieth = api.get("/api/v1/search/", {"q": "zebra", "page_size": 1, "page": 50}).json()
+    assert (fiftieth["count"], len(fiftieth["results"])) == (53, 1)
+    assert "page=51" in fiftieth["next"]
+    fifty_first = api.get(fiftieth["next"])
+    assert fifty_first.status_code == 200
+    assert len(fifty_first.json()["results"]) == 1
+    last = api.get("/api/v1/search/", {"q": "zebra", "page_size": 1, "page": 53}).json()
+    assert (len(last["results"]), last["next"]) == (1, None)
+
+
+def test_a_query_without_a_word_is_refused_with_a_message_that_fits(alice: User) -> None:
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(alice)
+    for q, message in [
+        ('"', "Type a word to search for: this has no letters or digits."),
+        ("& | !", "Type a word to search for: this has no letters or digits."),
+        ("-budget", "Add a word to look for: -word only leaves words out."),
+        ("*", "Type something to search for."),
+    ]:
+        response = api.get("/api/v1/search/", {"q": q})
+        assert response.status_code == 400, q
+        assert response.json()["error"]["fields"]["q"] == [message], q
+    assert api.get("/api/v1/search/", {"q": "the and"}).status_code == 200  # stop words are searched
+    page = signed_in(alice).get("/search/", {"q": '"'}).content.decode()
+    assert "Type a word to search for" in page
+
+
+def test_a_page_after_close_matches_still_says_they_were_close(alice: User) -> None:
+    from rest_framework.test import APIClient
+
+    services.create_entry(actor=alice, type="note", title="Gecko sightings")
+    api = APIClient()
+    api.force_authenticate(alice)
+    first = api.get("/api/v1/search/", {"q": "geckko"}).json()
+    assert (first["approximate"], first["suggestion"]) == (True, "gecko")
+    second = api.get("/api/v1/search/", {"q": "geckko", "page": 2}).json()
+    assert (second["results"], second["approximate"], second["suggestion"], second["next"]) == ([], True, "gecko", None)

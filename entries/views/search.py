@@ -33,7 +33,7 @@ def _filters(data: dict[str, Any], status: str) -> dict[str, Any]:
 @require_GET
 def suggest(request: HttpRequest) -> HttpResponse:
     q = search.clean_query(request.GET.get("q", ""))[: search.MAX_QUERY_LENGTH]
-    if not q or "\x00" in q or search.only_exclusions(q):  # the search page says why
+    if "\x00" in q or search.query_problem(q):  # the search page says why
         return HttpResponse("")
     page = search.search_entries(reader=actor(request), q=q, page_size=SUGGESTIONS)
     return render(request, "entries/partials/suggest.html", {"page": page, "q": q, "types": TYPES})
