@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.utils import timezone
 
-from entries import search
+from entries import search_query
 from entries.models import TITLE_MAX_LENGTH, Entry, EntryType, Status
 from entries.search import MAX_QUERY_LENGTH
 from entries.selectors import CategoryNode
@@ -373,8 +373,8 @@ class SearchFilters(ListFilters):
 
     def clean_q(self) -> str:
         q = str(self.cleaned_data.get("q") or "")
-        cleaned = search.clean_query(q)
-        if cleaned and (problem := search.query_problem(cleaned)):  # an empty box is the blank page
+        cleaned = search_query.clean_query(q)
+        if cleaned and (problem := search_query.query_problem(cleaned)):  # an empty box is the blank page
             raise ValidationError(problem)
         return q
 

@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 from accounts.models import User
 from entries import markdown
 from entries.models import Entry
+from entries.search_query import being_typed, split_words, tsquery_sql, without_exclusions
 from entries.selectors import Whose, entries_for_reader
 
 CANDIDATES = 1000
@@ -31,7 +32,6 @@ MAX_QUERY_LENGTH = 500
 WEIGHTS = [0.05, 0.2, 0.5, 1.0]
 # (The page statement takes these out of titles and texts first: a text's own cannot fake a hit.)
 _MARK_START, _MARK_END = "\x02", "\x03"
-_LAST_WORD = re.compile(r"(\w+)$")
 
 
 @dataclass
@@ -75,46 +75,6 @@ def display_count(count: int, capped: bool) -> str:
     return f"{count:,}+" if capped else f"{count:,}"
 
 
-_LONE_DASHES = re.compile(r"(?<!\S)-+(?!\S)")
-ONLY_EXCLUSIONS = "Add a word to look for: -word only leaves words out."
-
-
-def clean_query(q: str) -> str:
-    """Whitespace collapsed, a dash with no word on it dropped ("- budget" is "budget"), and
-    a trailing `*` (the wildcard people type) dropped: the last word is matched as a prefix
-    anyway."""
-    words = " ".join(_LONE_DASHES.sub(" ", q).split()) or " ".join(q.split())  # "-" alone stays
-    return words.rstrip("* ")
-
-
-EMPTY_QUERY = "Type something to search for."
-NO_WORD = "Type a word to search for: this has no letters or digits."
-_WORD_CHARACTER = re.compile(r"[^\W_]")
-
-
-def query_problem(q: str) -> str | None:
-    """Why a cleaned query cannot be searched for (empty, no word in it, or only words left
-    out), or None. Everything else, stop words and stray operators included, is searched."""
-    if not q:
-        return EMPTY_QUERY
-    if not _WORD_CHARACTER.search(q):
-        return NO_WORD
-    return ONLY_EXCLUSIONS if only_exclusions(q) else None
-
-
-def only_exclusions(q: str) -> bool:
-    """Whether Q only leaves words out ("-budget"): it would find everything else, unranked."""
-    return bool(q.strip()) and not _without_exclusions(q).strip(' "')
-
-
-def _prefix(q: str) -> tuple[str, str] | None:
-    """(the words before, the last word) when the last word is still being typed."""
-    last = _LAST_WORD.search(q)
-    if last and not q.endswith((" ", '"')) and not q[: last.start()].rstrip().endswith("-"):
-        return q[: last.start()].strip(), last.group(1)
-    return None
-
-
 def _marked(text: str | None) -> str:
     """Escape a headline for HTML, then turn the sentinels ts_headline put round hits into <mark>."""
     return html.escape(text or "").replace(_MARK_START, "<mark>").replace(_MARK_END, "</mark>")
@@ -123,9 +83,9 @@ def _marked(text: str | None) -> str:
 def search_entries(*, reader: User, q: str, page: int = 1, page_size: int = 20, **filters: Any) -> SearchPage:
     config = reader.search_language or "english"
     # Ranked by what the query asks for: ts_rank gives nothing to a query with a NOT in it.
-    wanted = _without_exclusions(q)
-    rank_query = _tsquery_sql(wanted, config, typing=_prefix(q) is not None) if wanted and wanted != q else None
-    candidates, match, change_seq = _candidates(reader, filters, _tsquery_sql(q, config), rank_query)
+    wanted = without_exclusions(q)
+    rank_query = tsquery_sql(wanted, config, typing=being_typed(q) is not None) if wanted and wanted != q else None
+    candidates, match, change_seq = _candidates(reader, filters, tsquery_sql(q, config), rank_query)
     with connection.cursor() as cursor:
         # One statement ranks the candidates, counts them, cuts the page and highlights it.
         cursor.execute(
@@ -294,11 +254,6 @@ def _probe(reader: User, own: Scope, match: Query, rank: Query | None) -> _Probe
     return _Probed(bool(dense), int(change_seq), match_text, rank_text or match_text)
 
 
-def _without_exclusions(q: str) -> str:
-    """Q without its `-word` and `-"some phrase"` parts."""
-    return " ".join(re.sub(r'(?:^|\s)-(?:"[^"]*"?|\S+)', " ", q).split())
-
-
 _PAGE = """
     WITH page AS (
         SELECT id, rank, updated_at, count(*) OVER () AS total
@@ -314,33 +269,6 @@ _PAGE = """
 """
 _TITLE_OPTIONS = f"StartSel={_MARK_START}, StopSel={_MARK_END}, HighlightAll=true"
 _SNIPPET_OPTIONS = f"StartSel={_MARK_START}, StopSel={_MARK_END}, MaxWords=35, MinWords=15, MaxFragments=2"
-
-
-# The word being typed, as a prefix. A stop word of the reader's language ("the", "me",
-# "to") has no lexeme there, yet starts many words ("theatre", "meeting", "todo"): its
-# prefix is then taken as typed, lower-cased but not stemmed. After other words it does
-# not narrow them ("lisbon the" finds every Lisbon entry, the theatre first): the stop
-# word may be a whole word, which a search leaves out.
-_STARTS_WITH = (
-    "CASE WHEN numnode(to_tsquery(%s::regconfig, %s)) > 0 THEN to_tsquery(%s::regconfig, %s)"
-    " ELSE to_tsquery('simple', %s) END"
-)
-
-
-def _tsquery_sql(q: str, config: str, *, typing: bool = True) -> tuple[str, list[Any]]:
-    """websearch syntax for the whole text, plus its last word as a prefix while TYPING it:
-    "lisbon tra" matches "Lisbon travel" (the last word as typed, or as a prefix)."""
-    sql, params = "websearch_to_tsquery(%s::regconfig, %s)", [config, q]
-    if typing and (prefix := _prefix(q)) is not None:
-        head, word = prefix
-        word_sql, word_params = _STARTS_WITH, [config, f"{word}:*", config, f"{word}:*", f"{word}:*"]
-        if head:
-            word_sql, word_params = (
-                f"(websearch_to_tsquery(%s::regconfig, %s) && {word_sql})",
-                [config, head, *word_params],
-            )
-        sql, params = f"({sql} || {word_sql})", [*params, *word_params]
-    return sql, params
 
 
 def _hit(
@@ -365,21 +293,10 @@ def _field_text(entry_type: str, fields: dict[str, Any]) -> str:
     return str(fields.get("notes") or fields.get("description") or "")
 
 
-def _split_words(q: str) -> tuple[list[str], list[str]]:
-    """The words a query asks for and the ones it excludes (`-word`); `or` is an operator."""
-    wanted, excluded = [], []
-    for token in re.findall(r"-?\w+", q):
-        if token.startswith("-"):
-            excluded.append(token[1:])
-        elif token.lower() != "or":
-            wanted.append(token)
-    return wanted, excluded
-
-
 def _fuzzy(reader: User, q: str, filters: dict[str, Any], page_size: int, config: str) -> SearchPage:
     """Nothing matched as typed: entries whose title or tags are close to the wanted words
     ("did you mean"), still without any entry that has an excluded word."""
-    wanted, excluded = _split_words(q)
+    wanted, excluded = split_words(q)
     words = " ".join(wanted)
     if len(words) < 3:
         return SearchPage([], 0, False, False)

@@ -13,7 +13,7 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from accounts.models import User, signed_in_user
-from entries import search, search_cache
+from entries import search, search_cache, search_query
 from entries.api.serializers import EntryFilterIn, selector_filters
 from entries.models import Entry
 
@@ -38,8 +38,8 @@ class SearchIn(EntryFilterIn):
         return attrs
 
     def validate_q(self, value: str) -> str:
-        cleaned = search.clean_query(value)
-        if problem := search.query_problem(cleaned):
+        cleaned = search_query.clean_query(value)
+        if problem := search_query.query_problem(cleaned):
             raise serializers.ValidationError(problem)
         return cleaned
 

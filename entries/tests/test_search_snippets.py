@@ -43,3 +43,19 @@ def test_half_a_bold_pair_cut_off_by_the_fragment_is_dropped(alice: User, api: A
     assert plain_fragment("the end of **bold") == "the end of bold"
     assert plain_fragment("cut ~~half") == "cut half"
     assert plain_fragment("foo__bar stays") == "foo__bar stays"  # inside a word it is the word
+
+
+@pytest.mark.parametrize("typed", ["meeting w", "meeting wi", "meeting wit", "meeting with", "Meeting W"])
+def test_typing_a_stop_word_after_other_words_keeps_their_results(alice: User, api: APIClient, typed: str) -> None:
+    services.create_entry(actor=alice, type="note", title="Meeting with Kestrel team")
+    services.create_entry(actor=alice, type="note", title="Meeting notes", content="agenda and wine")
+    body = search(api, typed)
+    assert body["approximate"] is False
+    assert {hit["title"] for hit in body["results"]} == {"Meeting with Kestrel team", "Meeting notes"}
+
+
+def test_a_last_word_that_cannot_become_a_stop_word_still_narrows(alice: User, api: APIClient) -> None:
+    services.create_entry(actor=alice, type="note", title="Meeting with Kestrel team")
+    services.create_entry(actor=alice, type="note", title="Meeting notes")
+    assert [hit["title"] for hit in search(api, "meeting kes")["results"]] == ["Meeting with Kestrel team"]
+    assert search(api, "meeting zq")["approximate"] is True  # nothing as typed: close titles only

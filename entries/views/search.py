@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
-from entries import search, selectors
+from entries import search, search_query, selectors
 from entries.forms import STATUS_VIEWS, TYPES, SearchFilters, category_choices
 from entries.views.common import actor, category_tree, find_node
 
@@ -32,8 +32,8 @@ def _filters(data: dict[str, Any], status: str) -> dict[str, Any]:
 @login_required
 @require_GET
 def suggest(request: HttpRequest) -> HttpResponse:
-    q = search.clean_query(request.GET.get("q", ""))[: search.MAX_QUERY_LENGTH]
-    if "\x00" in q or search.query_problem(q):  # the search page says why
+    q = search_query.clean_query(request.GET.get("q", ""))[: search.MAX_QUERY_LENGTH]
+    if "\x00" in q or search_query.query_problem(q):  # the search page says why
         return HttpResponse("")
     page = search.search_entries(reader=actor(request), q=q, page_size=SUGGESTIONS)
     return render(request, "entries/partials/suggest.html", {"page": page, "q": q, "types": TYPES})
@@ -45,7 +45,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     user = actor(request)
     form = SearchFilters(request.GET)
     data = form.values()
-    q = search.clean_query(data.get("q") or "")  # the form refused a longer one
+    q = search_query.clean_query(data.get("q") or "")  # the form refused a longer one
     page_number = min(data.get("page") or 1, MAX_PAGE)
     # Everywhere but the trash unless a status is chosen ("" is the "Active" choice).
     status = (data.get("status") or "") if "status" in request.GET else "all"
