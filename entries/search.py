@@ -30,7 +30,8 @@ MAX_QUERY_LENGTH = 500
 # Ranking weights for D, C, B, A: a title hit outranks a tag or category hit, which
 # outranks a content hit.
 WEIGHTS = [0.05, 0.2, 0.5, 1.0]
-# (The page statement takes these out of titles and texts first: a text's own cannot fake a hit.)
+# (The page statement takes these out of titles and texts first: a text's own cannot fake a hit.
+# It also makes a text's '<' and '>' spaces, as the vector does: words in them are words.)
 _MARK_START, _MARK_END = "\x02", "\x03"
 
 
@@ -263,7 +264,7 @@ _PAGE = """
     )
     SELECT page.id, page.rank, page.total, entry.type, entry.title, entry.fields, entry.owner_id,
            ts_headline(%s::regconfig, translate(entry.title, chr(2) || chr(3), ''), %s::tsquery, %s),
-           ts_headline(%s::regconfig, translate(entry.content, chr(2) || chr(3), ''), %s::tsquery, %s)
+           ts_headline(%s::regconfig, translate(entry.content, '<>' || chr(2) || chr(3), '  '), %s::tsquery, %s)
     FROM page JOIN entries_entry entry ON entry.id = page.id
     ORDER BY page.rank DESC, page.updated_at DESC, page.id
 """

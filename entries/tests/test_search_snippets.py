@@ -59,3 +59,12 @@ def test_a_last_word_that_cannot_become_a_stop_word_still_narrows(alice: User, a
     services.create_entry(actor=alice, type="note", title="Meeting notes")
     assert [hit["title"] for hit in search(api, "meeting kes")["results"]] == ["Meeting with Kestrel team"]
     assert search(api, "meeting zq")["approximate"] is True  # nothing as typed: close titles only
+
+
+def test_words_in_angle_brackets_are_found_and_shown(alice: User, api: APIClient) -> None:
+    services.create_entry(actor=alice, type="note", title="Snippets", content="<script>alert(2)</script> xssword")
+    services.create_entry(actor=alice, type="note", title="Vector<int> and <!-- xsq -->")
+    (hit,) = search(api, "script")["results"]
+    assert hit["snippet"] == "<mark>script</mark> alert(2) /script xssword"  # as text, never as HTML
+    assert [hit["title"] for hit in search(api, "xsq")["results"]] == ["Vector<int> and <!-- xsq -->"]
+    assert [hit["title"] for hit in search(api, "int")["results"]] == ["Vector<int> and <!-- xsq -->"]
