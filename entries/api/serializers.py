@@ -80,12 +80,22 @@ class PasswordGeneratorIn(serializers.Serializer[dict[str, Any]]):
         return attrs
 
 
+class CommaSeparated(serializers.CharField):
+    """Comma-separated values; a parameter given more than once (type=note&type=task) adds its
+    values rather than keeping the last."""
+
+    def get_value(self, dictionary: Any) -> Any:
+        if hasattr(dictionary, "getlist") and self.field_name in dictionary:
+            return ",".join(dictionary.getlist(self.field_name))
+        return super().get_value(dictionary)
+
+
 class EntryFilterIn(QueryParamsIn):
-    type = serializers.CharField(required=False, help_text="One type or several, comma-separated.")
-    status = serializers.CharField(required=False, help_text="Default: everything but the trash.")
+    type = CommaSeparated(required=False, help_text="One type or several, comma-separated.")
+    status = CommaSeparated(required=False, help_text="Default: everything but the trash.")
     category = serializers.UUIDField(required=False, help_text="Includes its sub-categories.")
-    tags = serializers.CharField(required=False, help_text="Comma-separated: entries with all of them.")
-    tags_any = serializers.CharField(required=False, help_text="Comma-separated: entries with any of them.")
+    tags = CommaSeparated(required=False, help_text="Comma-separated: entries with all of them.")
+    tags_any = CommaSeparated(required=False, help_text="Comma-separated: entries with any of them.")
     created_after = serializers.DateTimeField(required=False)
     created_before = serializers.DateTimeField(required=False)
     updated_after = serializers.DateTimeField(required=False)

@@ -139,3 +139,20 @@ def test_tags_that_differ_by_plus_or_sharp_stay_apart(api: APIClient, make_entry
     other = make_entry(title="Plain C", tags=["C"])
     assert [e["id"] for e in api.get("/api/v1/entries/", {"tags": "C++"}).json()["results"]] == [entry["id"]]
     assert {e["id"] for e in api.get("/api/v1/entries/", {"tags": "c"}).json()["results"]} == {entry["id"], other["id"]}
+
+
+def test_a_filter_given_twice_adds_its_values(alice: User, api: APIClient) -> None:
+    from entries import services
+
+    services.create_entry(actor=alice, type="note", title="Walrus note", tags=["sea"])
+    services.create_entry(actor=alice, type="task", title="Walrus task", tags=["ice"])
+    services.create_entry(actor=alice, type="bookmark", title="Walrus link", fields={"url": "https://walrus.example"})
+    both = api.get("/api/v1/search/?q=walrus&type=note&type=task").json()
+    assert sorted(hit["title"] for hit in both["results"]) == ["Walrus note", "Walrus task"]
+    listed = api.get("/api/v1/entries/?type=note&type=task").json()["results"]
+    assert sorted(entry["title"] for entry in listed) == ["Walrus note", "Walrus task"]
+    any_tag = api.get("/api/v1/search/?q=walrus&tags_any=sea&tags_any=ice").json()
+    assert len(any_tag["results"]) == 2
+    bad = api.get("/api/v1/search/?q=walrus&type=note&type=bogus")
+    assert bad.status_code == 400
+    assert "bogus" in bad.json()["error"]["fields"]["type"][0]
