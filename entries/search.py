@@ -71,6 +71,11 @@ class SearchPage:
         return {**vars(self), "results": [{**vars(hit), "id": str(hit.id)} for hit in self.results]}
 
 
+def last_page(page_size: int) -> int:
+    """The page that holds the last result counted: pages go no further."""
+    return -(-CANDIDATES // page_size)
+
+
 def display_count(count: int, capped: bool) -> str:
     """The count as shown: "1,000+" when more matched than were counted."""
     return f"{count:,}+" if capped else f"{count:,}"

@@ -30,10 +30,13 @@ class SearchIn(EntryFilterIn):
         attrs = super().validate(attrs)
         if "limit" in attrs:
             attrs["page_size"] = attrs.pop("limit")
-        last = -(-search.CANDIDATES // attrs["page_size"])  # the page that holds the last result counted
+        last = search.last_page(attrs["page_size"])
         if attrs["page"] > last:
             raise serializers.ValidationError(
-                {"page": f"Pages of {attrs['page_size']} end at page {last}: only the first 1,000 results are ranked."}
+                {
+                    "page": f"Pages of {attrs['page_size']} end at page {last}: "
+                    f"only the first {search.CANDIDATES:,} results are ranked."
+                }
             )
         return attrs
 

@@ -17,7 +17,6 @@ from entries.views.common import actor, category_tree, find_node
 
 SUGGESTIONS = 6
 PAGE_SIZE = 20
-MAX_PAGE = 50
 
 
 def _filters(data: dict[str, Any], status: str) -> dict[str, Any]:
@@ -46,7 +45,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     form = SearchFilters(request.GET)
     data = form.values()
     q = search_query.clean_query(data.get("q") or "")  # the form refused a longer one
-    page_number = min(data.get("page") or 1, MAX_PAGE)
+    page_number = min(data.get("page") or 1, search.last_page(PAGE_SIZE))
     # Everywhere but the trash unless a status is chosen ("" is the "Active" choice).
     status = (data.get("status") or "") if "status" in request.GET else "all"
     results = None
